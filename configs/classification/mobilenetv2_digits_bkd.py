@@ -1,0 +1,50 @@
+# BKD of the digits MobileNetV2 teacher: every block's options learn to map
+# the teacher's block input to its block output (NSR loss), all in one step.
+_base_ = [
+    './mobilenetv2_digits_teacher.py',
+    '../_base_/search_spaces/mbconv_space.py',
+]
+
+# Produced by: python tools/train.py configs/classification/
+# mobilenetv2_digits_teacher.py (a folder: its last checkpoint is used).
+teacher_checkpoint = 'work_dirs/mobilenetv2_digits_teacher'
+
+# Cut points: stock mmpretrain MobileNetV2 names its stages layer1..layer7.
+model = dict(
+    _delete_=True,
+    type='mmdonna.DonnaSupernet',
+    teacher={{_base_.model}},
+    teacher_checkpoint=teacher_checkpoint,
+    data_preprocessor={{_base_.data_preprocessor}},
+    input_shape=(3, 32, 32),
+    train_options='sample',
+    # 3 options per block and step: enough signal per step, cost ~1.5x teacher
+    num_sampled=3,
+    blocks=[
+        dict(path='backbone.layer2', options={{_base_.mbconv_options}}),
+        dict(path='backbone.layer3', options={{_base_.mbconv_options}}),
+        dict(path='backbone.layer4', options={{_base_.diverse_options}}),
+        dict(path='backbone.layer5', options={{_base_.diverse_options}}),
+        dict(path='backbone.layer6', options={{_base_.mbconv_options}}),
+    ])
+
+optim_wrapper = dict(
+    _delete_=True, optimizer=dict(type='Adam', lr=2e-3, weight_decay=0))
+param_scheduler = dict(type='CosineAnnealingLR', by_epoch=True, T_max=6)
+train_cfg = dict(by_epoch=True, max_epochs=6, val_interval=100)
+# BKD has no validation loop: the held-out split is scored into the block
+# library (work_dir/block_library.json) when training ends.
+library_dataloader = {{_base_.val_dataloader}}
+val_dataloader = None
+val_cfg = None
+val_evaluator = None
+test_dataloader = None
+test_cfg = None
+test_evaluator = None
+custom_hooks = [
+    dict(type='mmdonna.BlockLibraryHook', dataloader=library_dataloader)
+]
+default_hooks = dict(checkpoint=dict(interval=2, max_keep_ckpts=1))
+# Options are sampled per step: unsampled options have no gradient.
+model_wrapper_cfg = dict(
+    type='MMDistributedDataParallel', find_unused_parameters=True)

@@ -1,0 +1,81 @@
+"""Compatibility fixes between the pinned versions, in one place.
+
+Each fix is applied once by :func:`apply_compat_fixes`, which ``mmdonna``
+calls on import, and each has a test in ``tests/test_compat.py`` that fails
+without it.
+
+1. ``torch >= 2.6`` loads checkpoints with ``weights_only=True`` by default.
+   MMEngine 0.10.7 checkpoints carry a ``message_hub`` with
+   :class:`mmengine.logging.HistoryBuffer` objects and numpy arrays/scalars, so
+   ``Runner.resume`` and ``load_checkpoint`` fail with "Weights only load
+   failed". We do **not** turn ``weights_only`` off (a checkpoint received from
+   elsewhere must not run code when loaded); we allow-list exactly the types
+   MMEngine writes with :func:`torch.serialization.add_safe_globals`, and make
+   ``HistoryBuffer`` pickle without its table of statistics functions (which
+   would need ``getattr`` as a global: allow-listing that would allow
+   anything). Those functions are registered again on import, so nothing is
+   lost. Checkpoints written before this fix by plain MMEngine still carry the
+   table and need ``weights_only=False`` from a trusted source.
+2. numpy 2 removed ``np.bool8``, which mmagic 1.2.0 uses. The constraints file
+   pins ``numpy<2``; the alias below keeps mmagic working if a user's
+   environment moved numpy anyway.
+"""
+import numpy as np
+import torch
+
+_APPLIED = False
+
+
+def mmengine_checkpoint_safe_globals() -> list:
+    """Types that MMEngine 0.10.x writes into a checkpoint besides tensors."""
+    from mmengine.logging import HistoryBuffer
+
+    safe = [HistoryBuffer, np.ndarray, np.dtype]
+    # numpy array / scalar reconstruction helpers (module moved in numpy 2).
+    try:
+        from numpy.core.multiarray import _reconstruct, scalar
+    except ImportError:  # pragma: no cover - numpy 2
+        from numpy._core.multiarray import _reconstruct, scalar
+    safe += [_reconstruct, scalar]
+    # Concrete dtype classes (numpy >= 1.25 pickles np.dtypes.Float64DType).
+    dtypes = getattr(np, 'dtypes', None)
+    if dtypes is not None:
+        safe += [
+            getattr(dtypes, name) for name in dir(dtypes) if
+            name.endswith('DType') and isinstance(getattr(dtypes, name), type)
+        ]
+    return safe
+
+
+_DEFAULT_STATISTICS = ('min', 'max', 'current', 'mean')
+
+
+def _history_buffer_getstate(self) -> dict:
+    state = dict(self.__dict__)
+    state.pop('statistics_methods', None)
+    return state
+
+
+def _history_buffer_setstate(self, state: dict) -> None:
+    state = dict(state)
+    methods = self._statistics_methods
+    methods.update(state.pop('statistics_methods', {}))
+    for name in _DEFAULT_STATISTICS:
+        methods.setdefault(name, getattr(type(self), name))
+    self.__dict__.update(state)
+
+
+def apply_compat_fixes() -> None:
+    """Apply every fix once; safe to call repeatedly."""
+    global _APPLIED
+    if _APPLIED:
+        return
+    from mmengine.logging import HistoryBuffer
+    HistoryBuffer.__getstate__ = _history_buffer_getstate
+    HistoryBuffer.__setstate__ = _history_buffer_setstate
+    add_safe_globals = getattr(torch.serialization, 'add_safe_globals', None)
+    if add_safe_globals is not None:
+        add_safe_globals(mmengine_checkpoint_safe_globals())
+    if not hasattr(np, 'bool8'):  # pragma: no cover - numpy 2 only
+        np.bool8 = np.bool_
+    _APPLIED = True

@@ -1,0 +1,3 @@
+from .digits_dataset import DigitsDataset
+
+__all__ = ['DigitsDataset']

@@ -1,0 +1,3 @@
+from .nsr_loss import NSRLoss, nsr
+
+__all__ = ['NSRLoss', 'nsr']

@@ -1,0 +1,1 @@
+"""mmdonna.export (see ../shared/DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""mmdonna.filter (see ../shared/DESIGN.md)."""

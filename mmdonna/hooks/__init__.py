@@ -1,0 +1,3 @@
+from .block_library_hook import BlockLibraryHook
+
+__all__ = ['BlockLibraryHook']

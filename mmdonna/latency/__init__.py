@@ -1,0 +1,1 @@
+"""mmdonna.latency (see ../shared/DESIGN.md)."""

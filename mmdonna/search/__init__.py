@@ -1,0 +1,1 @@
+"""mmdonna.search (see ../shared/DESIGN.md)."""

@@ -1,0 +1,128 @@
+"""Module paths and option building with build-time shape checks."""
+import difflib
+import itertools
+from typing import List, Sequence, Tuple
+
+import torch
+from torch import nn
+
+from mmdonna.registry import MODELS
+
+
+class SearchSpaceError(ValueError):
+    """A search space that cannot be built (bad path, shape, option)."""
+
+
+def get_submodule(model: nn.Module, path: str, key: str = 'path') -> nn.Module:
+    """``model.get_submodule(path)`` with an error that lists valid paths."""
+    modules = dict(model.named_modules())
+    if path in modules and path != '':
+        return modules[path]
+    parent = path.rsplit('.', 1)[0] if '.' in path else ''
+    while parent and parent not in modules:
+        parent = parent.rsplit('.', 1)[0] if '.' in parent else ''
+    siblings = [(parent + '.' if parent else '') + n
+                for n, _ in modules[parent].named_children()]
+    close = difflib.get_close_matches(path, list(modules), n=3, cutoff=0.6)
+    raise SearchSpaceError(
+        f'{key}={path!r} is not a module of the teacher; valid paths under '
+        f'{parent or "the model"!r}: {siblings}' +
+        (f'; did you mean {close}?' if close else ''))
+
+
+def set_submodule(model: nn.Module, path: str, module: nn.Module) -> None:
+    """Replace the submodule at ``path`` (dotted) by ``module``."""
+    parent, _, name = path.rpartition('.')
+    owner = model.get_submodule(parent) if parent else model
+    setattr(owner, name, module)
+
+
+def expand_options(options: Sequence[dict]) -> List[dict]:
+    """Expand option grids: list values become one option per combination.
+
+    ``dict(type='MBConv', kernel=[3, 5], expand=[3, 6])`` gives four
+    options, in ``itertools.product`` order of the keys as written.
+    """
+    out = []
+    for opt in options:
+        if not isinstance(opt, dict) or 'type' not in opt:
+            raise SearchSpaceError(
+                f'each option must be a dict with a "type" key, got {opt!r}')
+        keys = [k for k, v in opt.items() if isinstance(v, (list, tuple))]
+        if not keys:
+            out.append(dict(opt))
+            continue
+        for values in itertools.product(*(opt[k] for k in keys)):
+            o = dict(opt)
+            o.update(zip(keys, values))
+            out.append(o)
+    return out
+
+
+def infer_stride(in_shape: Sequence[int], out_shape: Sequence[int]) -> int:
+    """Integer spatial reduction from a (C, H, W) input to output."""
+    in_h, out_h = in_shape[-2], out_shape[-2]
+    stride = max(1, round(in_h / out_h))
+    return stride
+
+
+def build_option(option: dict,
+                 in_shape: Sequence[int],
+                 out_shape: Sequence[int],
+                 block: str = '?',
+                 index: int = -1,
+                 check: bool = True) -> nn.Module:
+    """Build one student option for a block and check its output shape.
+
+    Args:
+        option (dict): Option description, e.g. ``dict(type='MBConv',
+            kernel=5)``; ``in_channels``/``out_channels``/``stride`` come from
+            the teacher shapes.
+        in_shape (Sequence[int]): (C, H, W) the teacher block receives.
+        out_shape (Sequence[int]): (C, H, W) the teacher block produces.
+        block (str): Block path, for error messages. Defaults to '?'.
+        index (int): Option index, for error messages. Defaults to -1.
+        check (bool): Run a dummy forward and compare shapes.
+            Defaults to True.
+    """
+    cfg = dict(option)
+    cfg.update(
+        _scope_='mmdonna',
+        in_channels=int(in_shape[0]),
+        out_channels=int(out_shape[0]),
+        stride=infer_stride(in_shape, out_shape))
+    where = f'block {block!r} option {index} {option}'
+    try:
+        module = MODELS.build(cfg)
+    except (TypeError, ValueError, KeyError) as e:
+        msg = str(e).strip('\'"').splitlines()[0]
+        raise SearchSpaceError(f'{where} cannot be built: {msg}') from None
+    if check:
+        out = _dummy_forward(module, in_shape)
+        if tuple(out.shape[1:]) != tuple(out_shape):
+            raise SearchSpaceError(
+                f'{where} produces shape {tuple(out.shape[1:])} but the '
+                f'teacher block produces {tuple(out_shape)}; change the '
+                f'option or the cut point')
+    return module
+
+
+@torch.no_grad()
+def _dummy_forward(module: nn.Module, in_shape: Sequence[int]) -> torch.Tensor:
+    was_training = module.training
+    module.eval()
+    try:
+        return module(torch.zeros(1, *in_shape))
+    finally:
+        module.train(was_training)
+
+
+def shape_of(t) -> Tuple[int, ...]:
+    """(C, H, W) of a captured 4-D tensor; clear error otherwise."""
+    if not isinstance(t, torch.Tensor) or t.dim() != 4:
+        kind = (f'tensor of shape {tuple(t.shape)}' if isinstance(
+            t, torch.Tensor) else type(t).__name__)
+        raise SearchSpaceError(
+            f'cut points must produce N x C x H x W tensors, got a {kind}; '
+            f'cut at a module that returns one feature map')
+    return tuple(t.shape[1:])

@@ -1,0 +1,119 @@
+"""All student options of one block, independent or weight-shared."""
+import copy
+from typing import List, Optional, Sequence, Tuple
+
+import torch
+from torch import nn
+
+from mmdonna.search_space import ElasticMBConv, build_option
+from mmdonna.search_space.builder import SearchSpaceError
+
+
+class BlockOptions(nn.Module):
+    """The option modules of one block.
+
+    With ``weight_sharing`` the block's ``MBConv`` options with the same
+    (se, act, width) and expand > 1 share one :class:`ElasticMBConv`; every
+    other option is an independent module.
+
+    Args:
+        path (str): Block path (for messages).
+        options (list[dict]): The block's options.
+        in_shape (tuple): (C, H, W) the block receives.
+        out_shape (tuple): (C, H, W) the block produces.
+        weight_sharing (bool): Share MBConv weights. Defaults to False.
+    """
+
+    def __init__(self,
+                 path: str,
+                 options: Sequence[dict],
+                 in_shape: Tuple[int, ...],
+                 out_shape: Tuple[int, ...],
+                 weight_sharing: bool = False):
+        super().__init__()
+        self.path = path
+        self.options = [dict(o) for o in options]
+        self.in_shape, self.out_shape = tuple(in_shape), tuple(out_shape)
+        self.choices = nn.ModuleList()
+        # option index -> (module index, elastic sub-block or None)
+        self.route: List[Tuple[int, Optional[dict]]] = []
+        groups = {}
+        if weight_sharing:
+            for i, o in enumerate(self.options):
+                if o['type'] == 'MBConv' and o.get('expand', 6) > 1:
+                    key = (o.get('se',
+                                 False), o.get('act',
+                                               'ReLU'), o.get('width', 1.0))
+                    groups.setdefault(key, []).append(i)
+        elastic_of = {}
+        for (se, act, width), idxs in groups.items():
+            opts = [self.options[i] for i in idxs]
+            unknown = {
+                k
+                for o in opts
+                for k in o
+            } - {'type', 'kernel', 'expand', 'depth', 'se', 'act', 'width'}
+            if unknown:
+                raise SearchSpaceError(
+                    f'block {path!r}: MBConv options have unknown keys '
+                    f'{sorted(unknown)}')
+            elastic = dict(
+                type='ElasticMBConv',
+                kernels=sorted({o.get('kernel', 3)
+                                for o in opts}),
+                expands=sorted({o.get('expand', 6)
+                                for o in opts}),
+                depths=sorted({o.get('depth', 1)
+                               for o in opts}),
+                se=se,
+                act=act,
+                width=width)
+            module = build_option(elastic, in_shape, out_shape, path, idxs[0])
+            assert isinstance(module, ElasticMBConv)
+            self.choices.append(module)
+            for i in idxs:
+                elastic_of[i] = len(self.choices) - 1
+        for i, o in enumerate(self.options):
+            if i in elastic_of:
+                self.route.append((elastic_of[i],
+                                   dict(
+                                       kernel=o.get('kernel', 3),
+                                       expand=o.get('expand', 6),
+                                       depth=o.get('depth', 1))))
+            else:
+                self.choices.append(
+                    build_option(o, in_shape, out_shape, path, i))
+                self.route.append((len(self.choices) - 1, None))
+        if weight_sharing:  # check every elastic sub-block's shape once
+            for i in elastic_of:
+                with torch.no_grad():
+                    self.eval()
+                    out = self(torch.zeros(1, *in_shape), i)
+                    self.train()
+                if tuple(out.shape[1:]) != self.out_shape:
+                    raise SearchSpaceError(
+                        f'block {path!r} option {i} {self.options[i]} '
+                        f'produces {tuple(out.shape[1:])}, teacher '
+                        f'{self.out_shape}')
+
+    def __len__(self) -> int:
+        return len(self.options)
+
+    def forward(self, x: torch.Tensor, index: int) -> torch.Tensor:
+        mod_idx, active = self.route[index]
+        module = self.choices[mod_idx]
+        if active is not None:
+            module.set_active(**active)
+        return module(x)
+
+    def option_modules(self, index: int) -> List[nn.Module]:
+        """Modules whose parameters option ``index`` uses."""
+        return [self.choices[self.route[index][0]]]
+
+    def export(self, index: int) -> nn.Module:
+        """A standalone copy of option ``index`` with its trained weights."""
+        mod_idx, active = self.route[index]
+        module = self.choices[mod_idx]
+        if active is not None:
+            return module.export(**active)
+        return copy.deepcopy(module)

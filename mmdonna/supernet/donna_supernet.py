@@ -1,0 +1,225 @@
+"""DonnaSupernet: blockwise knowledge distillation of every block at once."""
+import copy
+import os.path as osp
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+from mmengine.logging import MessageHub
+from mmengine.model import BaseModel
+from mmengine.runner.checkpoint import find_latest_checkpoint, load_checkpoint
+from torch import nn
+
+from mmdonna.distill import nsr
+from mmdonna.registry import MODELS
+from mmdonna.search_space import (BlockSpec, SearchSpace, get_submodule,
+                                  shape_of)
+from mmdonna.search_space.builder import SearchSpaceError
+from .block_capture import BlockCapture
+from .block_options import BlockOptions
+
+
+def _key(path: str) -> str:
+    return path.replace('.', '__')
+
+
+@MODELS.register_module()
+class DonnaSupernet(BaseModel):
+    """A frozen teacher plus the student options of every block.
+
+    In :meth:`loss` the teacher runs once (up to the last cut point) with
+    forward hooks recording each block's input and output; every block's
+    options then learn to map the teacher's block input to the teacher's block
+    output with the NSR loss, all blocks in the same step.
+
+    Args:
+        teacher (dict): Config of the teacher model (any mm model whose
+            ``forward(inputs, mode='tensor')`` runs the network).
+        blocks (list[dict]): ``dict(path=..., options=[...],
+            weight_sharing=False)`` per cut point, in network order.
+        input_shape (Sequence[int]): (C, H, W) of one network input; used to
+            infer block shapes with a dummy forward. Defaults to (3, 224, 224).
+        teacher_checkpoint (str, optional): Teacher weights. Defaults to None.
+        train_options (str): 'sample' trains ``num_sampled`` random options
+            per block per step; 'all' trains every option every step.
+            Defaults to 'sample'.
+        num_sampled (int): Options per block per step in 'sample' mode.
+            Defaults to 1.
+        seed (int): Seed of the option sampling (identical on every rank).
+            Defaults to 0.
+        loss_weight (float): Weight of each block's NSR loss.
+            Defaults to 1.0.
+        data_preprocessor (dict, optional): Merged into the teacher config
+            when it has none; the supernet uses the teacher's preprocessor.
+            Defaults to None.
+        init_cfg (dict, optional): Initialisation of the students.
+            Defaults to None.
+    """
+
+    def __init__(self,
+                 teacher: dict,
+                 blocks: List[dict],
+                 input_shape: Sequence[int] = (3, 224, 224),
+                 teacher_checkpoint: Optional[str] = None,
+                 train_options: str = 'sample',
+                 num_sampled: int = 1,
+                 seed: int = 0,
+                 loss_weight: float = 1.0,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
+        if train_options not in ('sample', 'all'):
+            raise ValueError(f'model.train_options={train_options!r}; use '
+                             f"'sample' or 'all'")
+        teacher_cfg = copy.deepcopy(teacher)
+        if data_preprocessor is not None:
+            teacher_cfg.setdefault('data_preprocessor',
+                                   copy.deepcopy(data_preprocessor))
+        teacher_model = MODELS.build(teacher_cfg)
+        super().__init__(
+            data_preprocessor=teacher_model.data_preprocessor,
+            init_cfg=init_cfg)
+        self.teacher = teacher_model
+        self.teacher_checkpoint = teacher_checkpoint
+        if teacher_checkpoint is not None:
+            if osp.isdir(teacher_checkpoint):  # a work dir: its latest
+                teacher_checkpoint = (
+                    find_latest_checkpoint(teacher_checkpoint)
+                    or teacher_checkpoint)
+            if not osp.isfile(teacher_checkpoint):
+                raise FileNotFoundError(
+                    f'model.teacher_checkpoint={teacher_checkpoint!r} does '
+                    f'not exist; train the teacher first (tools/train.py '
+                    f'<teacher config>) or set it to None')
+            load_checkpoint(
+                self.teacher,
+                teacher_checkpoint,
+                map_location='cpu',
+                logger='silent')
+        self.teacher.requires_grad_(False)
+        self.teacher.eval()
+
+        space = SearchSpace.from_config(blocks)
+        self.input_shape = tuple(input_shape)
+        self._modules_at = {
+            b.path: get_submodule(self.teacher, b.path, 'model.blocks.path')
+            for b in space.blocks
+        }
+        # Shapes and execution order from one dummy forward.
+        probe = BlockCapture(self.teacher, self._modules_at)
+        with torch.no_grad():
+            feats = probe(torch.zeros(1, *self.input_shape), mode='tensor')
+        specs = []
+        for b in space.blocks:
+            x, y = feats[b.path]
+            specs.append(
+                BlockSpec(
+                    b.path,
+                    b.options,
+                    in_shape=shape_of(x),
+                    out_shape=shape_of(y),
+                    weight_sharing=b.weight_sharing))
+        order = probe.order
+        if order != space.paths:
+            raise SearchSpaceError(
+                f'model.blocks must be listed in network order {order}, got '
+                f'{space.paths}')
+        self.space = SearchSpace(specs)
+        self.capture = BlockCapture(self.teacher, self._modules_at, order[-1])
+        self.students = nn.ModuleDict({
+            _key(b.path):
+            BlockOptions(b.path, b.options, b.in_shape, b.out_shape,
+                         b.weight_sharing)
+            for b in self.space.blocks
+        })
+        self.train_options = train_options
+        self.num_sampled = num_sampled
+        self.seed = seed
+        self.loss_weight = loss_weight
+        self._step = 0
+
+    # ---- mmengine plumbing -----------------------------------------------
+    def train(self, mode: bool = True) -> 'DonnaSupernet':
+        super().train(mode)
+        self.teacher.eval()  # the teacher is frozen, BN stats included
+        return self
+
+    def init_weights(self) -> None:
+        """Initialise the students only; the teacher keeps its weights."""
+        for block in self.students.values():
+            for m in block.choices:
+                if hasattr(m, 'init_weights'):
+                    m.init_weights()
+
+    def block_options(self, path: str) -> BlockOptions:
+        return self.students[_key(path)]
+
+    def forward(self,
+                inputs: torch.Tensor,
+                data_samples: Optional[list] = None,
+                mode: str = 'tensor'):
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'tensor':
+            return self.teacher(inputs, mode='tensor')
+        raise RuntimeError(
+            f'DonnaSupernet has no {mode!r} mode: set val_cfg/test_cfg to '
+            f'None for BKD and evaluate exported subnets instead')
+
+    # ---- BKD -------------------------------------------------------------
+    @torch.no_grad()
+    def teacher_features(self, inputs: torch.Tensor) -> Dict[str, tuple]:
+        """{path: (block input, block output)} from one teacher pass."""
+        return self.capture(inputs, mode='tensor')
+
+    def _train_indices(self, n: int, rng: np.random.Generator) -> List[int]:
+        if self.train_options == 'all' or self.num_sampled >= n:
+            return list(range(n))
+        return sorted(
+            rng.choice(n, size=self.num_sampled, replace=False).tolist())
+
+    def loss(self,
+             inputs: torch.Tensor,
+             data_samples: Optional[list] = None) -> Dict[str, torch.Tensor]:
+        feats = self.teacher_features(inputs)
+        # The runner's iteration keys the sampling: identical on every rank
+        # and continued on resume.
+        step = MessageHub.get_current_instance().get_info('iter', self._step)
+        rng = np.random.default_rng([self.seed, int(step)])
+        self._step += 1
+        losses = {}
+        for i, block in enumerate(self.space.blocks):
+            x, y = feats[block.path]
+            options = self.block_options(block.path)
+            idxs = self._train_indices(len(options), rng)
+            loss = sum(nsr(options(x, j), y).mean() for j in idxs)
+            losses[f'loss_block{i}'] = self.loss_weight * loss / len(idxs)
+        return losses
+
+    @torch.no_grad()
+    def score(self,
+              inputs: torch.Tensor,
+              paths: Optional[Sequence[str]] = None) -> Dict[str, np.ndarray]:
+        """Per-sample NSR of every option: {path: (num_options, N)}."""
+        feats = self.teacher_features(inputs)
+        out = {}
+        for block in self.space.blocks:
+            if paths is not None and block.path not in paths:
+                continue
+            x, y = feats[block.path]
+            options = self.block_options(block.path)
+            out[block.path] = np.stack([
+                nsr(options(x, j), y).cpu().numpy()
+                for j in range(len(options))
+            ])
+        return out
+
+    def export_option(self, path: str, index: int) -> nn.Module:
+        """Standalone module of one option with its BKD weights."""
+        return self.block_options(path).export(index)
+
+    def teacher_block(self, path: str) -> nn.Module:
+        return self._modules_at[path]
+
+    @property
+    def block_paths(self) -> List[str]:
+        return self.space.paths

@@ -1,0 +1,1 @@
+"""mmdonna.surrogate (see ../shared/DESIGN.md)."""

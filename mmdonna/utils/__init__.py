@@ -1,0 +1,3 @@
+from .io import atomic_write_json, config_hash, load_json_artifact
+
+__all__ = ['atomic_write_json', 'load_json_artifact', 'config_hash']

@@ -1,0 +1,1 @@
+"""mmdonna.visualization (see ../shared/DESIGN.md)."""

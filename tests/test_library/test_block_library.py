@@ -1,0 +1,97 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from mmdonna.library import BlockLibrary, score_block_library
+from mmdonna.search_space import SearchSpace
+from mmdonna.utils.io import ArtifactError
+from ..test_supernet.test_donna_supernet import TEACHERS, build_supernet
+
+
+@pytest.fixture(scope='module')
+def supernet():
+    torch.manual_seed(0)
+    cfg, paths = TEACHERS['resnet18']
+    return build_supernet(cfg, paths)
+
+
+def _batches(n=4, bs=3):
+    g = torch.Generator().manual_seed(1)
+    return [
+        dict(inputs=[
+            torch.randint(0, 255, (3, 64, 64), generator=g).byte()
+            for _ in range(bs)
+        ]) for _ in range(n)
+    ]
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def _dying(batches, after):
+    for i, b in enumerate(batches):
+        if i == after:
+            raise _Interrupted
+        yield b
+
+
+def test_score_save_load_and_resume(supernet, tmp_path):
+    out = str(tmp_path / 'block_library.json')
+    batches = _batches()
+    lib = score_block_library(supernet, batches, out)
+    assert lib.num_samples == 12
+    loaded = BlockLibrary.load(out, supernet.space)
+    for p in supernet.space.paths:
+        np.testing.assert_allclose(loaded.nsr(p), lib.nsr(p))
+        for e in loaded.blocks[p]['options']:
+            assert e['nsr_mean'] > 0 and e['params'] > 0 and e['flops'] > 0
+        assert loaded.blocks[p]['teacher']['params'] > 0
+
+    # killed half-way: the partial file is resumed and gives the same numbers
+    out2 = str(tmp_path / 'resumed.json')
+    with pytest.raises(_Interrupted):
+        score_block_library(supernet, _dying(batches, 2), out2)
+    partial = json.load(open(out2 + '.partial'))
+    assert partial['batches_done'] == 2
+    seen = []
+
+    def counting():
+        for i, b in enumerate(batches):
+            seen.append(i)
+            yield b
+
+    resumed = score_block_library(supernet, counting(), out2)
+    for p in supernet.space.paths:
+        np.testing.assert_allclose(resumed.nsr(p), lib.nsr(p), rtol=1e-6)
+
+
+def test_refuses_corrupt_foreign_and_incomplete_files(supernet, tmp_path):
+    out = str(tmp_path / 'lib.json')
+    score_block_library(supernet, _batches(1), out)
+    data = json.load(open(out))
+
+    corrupt = tmp_path / 'corrupt.json'
+    corrupt.write_text(open(out).read()[:100])
+    with pytest.raises(ArtifactError, match='corrupt') as e:
+        BlockLibrary.load(str(corrupt), supernet.space)
+    assert '\n' not in str(e.value)
+
+    other = SearchSpace.from_config(
+        [dict(path='backbone.layer1', options=[dict(type='MBConv')])])
+    with pytest.raises(ArtifactError, match='another config'):
+        BlockLibrary.load(out, other)
+
+    missing = dict(data)
+    missing['blocks'] = json.loads(json.dumps(data['blocks']))
+    missing['blocks']['backbone.layer1']['options'].pop()
+    (tmp_path / 'missing.json').write_text(json.dumps(missing))
+    with pytest.raises(ArtifactError, match='scored options'):
+        BlockLibrary.load(str(tmp_path / 'missing.json'), supernet.space)
+
+    foreign = tmp_path / 'foreign.json'
+    foreign.write_text(json.dumps({'format': 'something.else'}))
+    with pytest.raises(ArtifactError, match='format'):
+        BlockLibrary.load(str(foreign))
