@@ -1,1 +1,3 @@
-"""mmdonna.export (see ../shared/DESIGN.md)."""
+from .arch_model import TensorForward, build_arch_model
+
+__all__ = ['TensorForward', 'build_arch_model']

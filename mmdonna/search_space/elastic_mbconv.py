@@ -115,10 +115,10 @@ class ElasticMBConv(BaseModule):
         out = layer.dw[2](_bn(dw_bn, out, n))
         if layer.se is not None:
             se = layer.se
-            h = se.fc1.weight.shape[0]
+            h = make_divisible(n * se.ratio, 8)
             s = out.mean((2, 3), keepdim=True)
-            s = se.act(F.conv2d(s, se.fc1.weight[:, :n], se.fc1.bias[:h]))
-            s = F.conv2d(s, se.fc2.weight[:n], se.fc2.bias[:n])
+            s = se.act(F.conv2d(s, se.fc1.weight[:h, :n], se.fc1.bias[:h]))
+            s = F.conv2d(s, se.fc2.weight[:n, :h], se.fc2.bias[:n])
             out = out * se.gate(s)
         out = F.conv2d(out, layer.pwl[0].weight[:, :n])
         out = _bn(layer.pwl[1], out, out.shape[1])

@@ -59,6 +59,7 @@ class SqueezeExcite(nn.Module):
 
     def __init__(self, channels: int, ratio: float = 0.25):
         super().__init__()
+        self.ratio = ratio
         hidden = make_divisible(channels * ratio, 8)
         self.fc1 = nn.Conv2d(channels, hidden, 1)
         self.act = nn.ReLU(inplace=True)

@@ -71,10 +71,10 @@ def test_bad_codes_and_archs():
 
 
 def test_option_whose_shape_cannot_fit_names_block_and_option():
-    # stride 3 from 8x8 cannot give 3x3 with a 'same' padded conv: 8->3
+    # one integer stride cannot map 8x8 to 3x5
     with pytest.raises(SearchSpaceError) as e:
         build_option(
-            dict(type='ResBlock'), (8, 8, 8), (8, 3, 3), 'backbone.layer3', 2)
+            dict(type='ResBlock'), (8, 8, 8), (8, 3, 5), 'backbone.layer3', 2)
     msg = str(e.value)
     assert "block 'backbone.layer3' option 2" in msg and '\n' not in msg
 

@@ -27,7 +27,7 @@ def build_supernet(teacher_cfg, paths, options=OPTIONS, **kwargs):
     init_default_scope('mmpretrain')
     teacher = get_config(teacher_cfg).model
     cfg = dict(
-        type='DonnaSupernet',
+        type='mmdonna.DonnaSupernet',
         teacher=teacher,
         data_preprocessor=dict(num_classes=1000, mean=[0] * 3, std=[1] * 3),
         input_shape=(3, 64, 64),

@@ -1,0 +1,58 @@
+"""A whole network for one architecture: the teacher with its cut blocks
+replaced by the chosen options."""
+import copy
+from typing import Callable, Dict, Optional, Sequence, Union
+
+import torch
+from torch import nn
+
+from mmdonna.search_space import SearchSpace, build_option, set_submodule
+
+
+class TensorForward(nn.Module):
+    """``forward(x) = model(x, mode='tensor')``: an mm model as a plain
+    tensor-in/tensor-out module (for ONNX export and timing)."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor):
+        return self.model(x, mode='tensor')
+
+
+def build_arch_model(
+    teacher: nn.Module,
+    space: SearchSpace,
+    arch: Union[Sequence[int], Dict[str, dict]],
+    option_module: Optional[Callable[[str, int],
+                                     nn.Module]] = None) -> nn.Module:
+    """Deep-copy ``teacher`` and put the chosen option at every cut point.
+
+    Args:
+        teacher (nn.Module): The teacher model (left untouched).
+        space (SearchSpace): Search space with block shapes.
+        arch (Sequence[int] | dict): Code (one index per block) or
+            ``{path: option}``.
+        option_module (Callable, optional): ``(path, index) -> module`` giving
+            the option with trained weights, e.g.
+            ``DonnaSupernet.export_option``. Defaults to freshly built
+            (randomly initialised) options, which is what latency needs.
+    """
+    code = (
+        space.encode(arch)
+        if isinstance(arch, dict) else space.check_code(arch))
+    model = copy.deepcopy(teacher)
+    for block, idx in zip(space.blocks, code):
+        if option_module is not None:
+            module = option_module(block.path, idx)
+        else:
+            module = build_option(
+                block.options[idx],
+                block.in_shape,
+                block.out_shape,
+                block.path,
+                idx,
+                check=False)
+        set_submodule(model, block.path, module)
+    return model
