@@ -1,1 +1,4 @@
-"""mmdonna.search (see ../shared/DESIGN.md)."""
+"""mmdonna.search: NSGA-II over the encoded space, DonnaSearchLoop."""
+from .synthetic import synthetic_library
+
+__all__ = ['synthetic_library']
