@@ -1,3 +1,4 @@
 from .digits_dataset import DigitsDataset
+from .image_patch_dataset import ImagePatchDataset
 
-__all__ = ['DigitsDataset']
+__all__ = ['DigitsDataset', 'ImagePatchDataset']

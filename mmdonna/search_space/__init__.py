@@ -1,14 +1,20 @@
 from .attention_block import AttentionBlock
 from .block_spec import BlockSpec
-from .builder import (SearchSpaceError, build_option, expand_options,
-                      get_submodule, infer_stride, set_submodule, shape_of)
+from .builder import (SearchSpaceError, build_block, build_option,
+                      expand_options, get_submodule, infer_stride,
+                      set_submodule, shape_of)
+from .dw_sep_block import DWSepBlock
+from .edsr_block import EDSRBlock
 from .elastic_mbconv import ElasticMBConv
 from .mbconv import MBConv
+from .mdta_block import MDTABlock
+from .rca_block import RCABlock
 from .res_block import ResBlock
 from .search_space import SearchSpace
 
 __all__ = [
     'AttentionBlock', 'BlockSpec', 'ElasticMBConv', 'MBConv', 'ResBlock',
-    'SearchSpace', 'SearchSpaceError', 'build_option', 'expand_options',
-    'get_submodule', 'set_submodule', 'infer_stride', 'shape_of'
+    'SearchSpace', 'SearchSpaceError', 'build_block', 'build_option',
+    'expand_options', 'get_submodule', 'set_submodule', 'infer_stride',
+    'shape_of', 'EDSRBlock', 'DWSepBlock', 'RCABlock', 'MDTABlock'
 ]

@@ -23,8 +23,25 @@ FAMILIES = {
     ],
     'AttentionBlock': [dict(), dict(heads=4, depth=2, width=0.5)],
     'ElasticMBConv': [dict(), dict(kernels=[3, 5], expands=[2, 4])],
+    # restoration families (mmagic bodies)
+    'EDSRBlock': [
+        dict(),
+        dict(kernel=5, width=0.5, depth=2, act='GELU', res_scale=0.1),
+    ],
+    'DWSepBlock': [dict(),
+                   dict(kernel=7, expand=4, depth=2, act='Swish')],
+    'RCABlock': [dict(),
+                 dict(kernel=5, width=0.5, depth=2, reduction=8)],
+    'MDTABlock': [dict(), dict(heads=4, ffn_expand=1.5, depth=2)],
 }
 SHAPES = [((16, 8, 8), (16, 8, 8)), ((16, 8, 8), (24, 4, 4))]
+# Restoration bodies keep the resolution: same width, a width change (the
+# input adapter) and a non-square map.
+RESTORATION_SHAPES = [((16, 8, 8), (16, 8, 8)), ((8, 6, 10), (16, 6, 10))]
+SHAPES_OF = {
+    f: RESTORATION_SHAPES
+    for f in ('EDSRBlock', 'DWSepBlock', 'RCABlock', 'MDTABlock')
+}
 
 
 def test_every_registered_family_is_covered():
@@ -38,7 +55,7 @@ def test_every_registered_family_is_covered():
 
 
 CASES = [(f, o, s) for f, opts in FAMILIES.items() for o in opts
-         for s in SHAPES]
+         for s in SHAPES_OF.get(f, SHAPES)]
 
 
 @pytest.mark.parametrize('family, params, shapes', CASES)
