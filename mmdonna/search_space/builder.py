@@ -85,26 +85,41 @@ def build_option(option: dict,
         check (bool): Run a dummy forward and compare shapes.
             Defaults to True.
     """
-    cfg = dict(option)
-    cfg.update(
-        _scope_='mmdonna',
-        in_channels=int(in_shape[0]),
-        out_channels=int(out_shape[0]),
-        stride=infer_stride(in_shape, out_shape))
-    where = f'block {block!r} option {index} {option}'
-    try:
-        module = MODELS.build(cfg)
-    except (TypeError, ValueError, KeyError) as e:
-        msg = str(e).strip('\'"').splitlines()[0]
-        raise SearchSpaceError(f'{where} cannot be built: {msg}') from None
+    module = build_block(option, int(in_shape[0]), int(out_shape[0]),
+                         infer_stride(in_shape, out_shape), block, index)
     if check:
         out = _dummy_forward(module, in_shape)
         if tuple(out.shape[1:]) != tuple(out_shape):
             raise SearchSpaceError(
-                f'{where} produces shape {tuple(out.shape[1:])} but the '
-                f'teacher block produces {tuple(out_shape)}; change the '
-                f'option or the cut point')
+                f'block {block!r} option {index} {option} produces shape '
+                f'{tuple(out.shape[1:])} but the teacher block produces '
+                f'{tuple(out_shape)}; change the option or the cut point')
     return module
+
+
+def build_block(option: dict,
+                in_channels: int,
+                out_channels: int,
+                stride: int,
+                block: str = '?',
+                index: int = -1) -> nn.Module:
+    """Build one option module from channels and stride (no shape check).
+
+    Errors (unknown type or key, bad value) become one line naming the block
+    and the option.
+    """
+    cfg = dict(option)
+    cfg.update(
+        _scope_='mmdonna',
+        in_channels=in_channels,
+        out_channels=out_channels,
+        stride=stride)
+    try:
+        return MODELS.build(cfg)
+    except (TypeError, ValueError, KeyError) as e:
+        msg = str(e).strip('\'"').splitlines()[0]
+        raise SearchSpaceError(f'block {block!r} option {index} {option} '
+                               f'cannot be built: {msg}') from None
 
 
 @torch.no_grad()

@@ -1,0 +1,108 @@
+"""DonnaBackbone: a searched architecture as an ordinary mm backbone."""
+import copy
+import os.path as osp
+from typing import Dict, Optional
+
+import torch
+from mmengine.model import BaseModule
+
+from mmdonna.registry import MODELS
+from mmdonna.search_space import build_block, get_submodule, set_submodule
+from mmdonna.search_space.builder import SearchSpaceError
+
+
+@MODELS.register_module()
+class DonnaBackbone(BaseModule):
+    """The base network (the teacher's backbone, or an mmagic generator) with
+    its cut blocks replaced by the chosen options.
+
+    ``forward`` is the base network's own forward, so ``out_indices``,
+    ``frozen_stages``, ``norm_eval`` ... of the base keep working and the
+    module plugs into mmpretrain classifiers, mmdet detectors and mmagic
+    editors unchanged.
+
+    Args:
+        base (dict): Config of the base network (e.g. the teacher's
+            ``model.backbone``). Use a scoped type (``'mmpretrain.ResNet'``)
+            when the config's default scope is another library's.
+        arch (dict): ``{path in base: dict(option=dict(type=..., ...),
+            in_channels=..., out_channels=..., stride=...)}``.
+        library (str, optional): ``block_library.json`` the arch was searched
+            in; when given and present, every block and option must be in it.
+            Defaults to None.
+        library_prefix (str): Prefix of the library's block paths relative to
+            ``base`` (e.g. ``'backbone.'``). Defaults to ''.
+        init_cfg (dict, optional): Initialisation config. Defaults to None.
+    """
+
+    def __init__(self,
+                 base: dict,
+                 arch: Dict[str, dict],
+                 library: Optional[str] = None,
+                 library_prefix: str = '',
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
+        if library is not None and osp.exists(library):
+            check_arch_in_library(arch, library, library_prefix)
+        self.base = MODELS.build(copy.deepcopy(base))
+        self.arch = copy.deepcopy(arch)
+        for path, spec in self.arch.items():
+            get_submodule(self.base, path, 'DonnaBackbone.arch')
+            unknown = set(spec) - {
+                'option', 'in_channels', 'out_channels', 'stride'
+            }
+            if unknown or 'option' not in spec:
+                raise SearchSpaceError(
+                    f'DonnaBackbone.arch[{path!r}] needs keys option, '
+                    f'in_channels, out_channels, stride; got {sorted(spec)}')
+            module = build_block(spec['option'], spec['in_channels'],
+                                 spec['out_channels'], spec['stride'], path)
+            set_submodule(self.base, path, module)
+
+    def forward(self, *args, **kwargs):
+        return self.base(*args, **kwargs)
+
+    def train(self, mode: bool = True) -> 'DonnaBackbone':
+        super().train(mode)
+        self.base.train(mode)  # keeps the base's frozen stages / norm_eval
+        return self
+
+    def init_weights(self) -> None:
+        if hasattr(self.base, 'init_weights'):
+            self.base.init_weights()
+        for path in self.arch:
+            block = self.base.get_submodule(path)
+            if hasattr(block, 'init_weights'):
+                block.init_weights()
+
+    @torch.no_grad()
+    def dummy_output_shapes(self, input_shape) -> list:
+        """Shapes of the base's outputs for one input (for checks)."""
+        was = self.training
+        self.eval()
+        try:
+            out = self(torch.zeros(1, *input_shape))
+        finally:
+            self.train(was)
+        outs = out if isinstance(out, (tuple, list)) else [out]
+        return [tuple(o.shape) for o in outs]
+
+
+def check_arch_in_library(arch: Dict[str, dict], library: str,
+                          prefix: str) -> None:
+    """Refuse an arch whose blocks/options are not in ``library``."""
+    from mmdonna.library import BlockLibrary
+    lib = BlockLibrary.load(library)
+    for path, spec in arch.items():
+        key = prefix + path
+        if key not in lib.blocks:
+            raise SearchSpaceError(
+                f'subnet block {key!r} is not in the block library {library} '
+                f'(blocks {list(lib.blocks)}); export the subnet again from '
+                f'this library')
+        options = [e['option'] for e in lib.blocks[key]['options']]
+        if spec['option'] not in options:
+            raise SearchSpaceError(
+                f'subnet block {key!r} option {spec["option"]} is not in the '
+                f'block library {library}; export the subnet again from this '
+                f'library')
