@@ -28,11 +28,32 @@ def dominance_matrix(F: np.ndarray, slack: float = 0.0) -> np.ndarray:
 
 def pareto_mask(F: np.ndarray, slack: float = 0.0) -> np.ndarray:
     """Boolean mask of the rows no other row dominates (see
-    :func:`dominance_matrix`)."""
+    :func:`dominance_matrix`).
+
+    Two objectives without slack take an O(N log N) sweep (fronts of
+    millions of points); otherwise the pairwise test is used.
+    """
     F = np.asarray(F, dtype=float)
     if len(F) == 0:
         return np.zeros(0, dtype=bool)
+    if slack == 0 and F.ndim == 2 and F.shape[1] == 2:
+        return _pareto_mask_2d(F)
     return ~dominance_matrix(F, slack).any(0)
+
+
+def _pareto_mask_2d(F: np.ndarray) -> np.ndarray:
+    order = np.lexsort((F[:, 1], F[:, 0]))
+    f1, f2 = F[order, 0], F[order, 1]
+    # start of each run of equal f1 (rows sorted by f1, then f2)
+    new_group = np.r_[True, f1[1:] != f1[:-1]]
+    start = np.maximum.accumulate(np.where(new_group, np.arange(len(f1)), 0))
+    best_before = np.r_[np.inf, np.minimum.accumulate(f2)[:-1]]
+    # lowest f2 among rows with a strictly smaller f1
+    prev = best_before[start]
+    keep_sorted = (f2 == f2[start]) & (f2 < prev)
+    mask = np.zeros(len(F), dtype=bool)
+    mask[order] = keep_sorted
+    return mask
 
 
 def pareto_layers(F: np.ndarray, slack: float = 0.0) -> np.ndarray:
