@@ -1,0 +1,48 @@
+# BKD of the SSDLite teacher's MobileNetV2 backbone on detection images.
+_base_ = [
+    './ssdlite_mobilenetv2_shapes_teacher.py',
+    '../_base_/search_spaces/mbconv_space.py',
+]
+
+# Produced by: python tools/train.py
+# configs/detection/ssdlite_mobilenetv2_shapes_teacher.py
+teacher_checkpoint = 'work_dirs/ssdlite_mobilenetv2_shapes_teacher'
+
+# Cut points: mmdet's MobileNetV2 stages layer1..layer7; the SSD neck reads
+# layer5 (out_indices 4) and the last 1x1 conv (7). layer2..layer6 are cut;
+# every option reproduces its stage's output shape.
+model = dict(
+    _delete_=True,
+    type='mmdonna.DonnaSupernet',
+    teacher={{_base_.model}},
+    teacher_checkpoint=teacher_checkpoint,
+    input_shape=(3, 128, 128),
+    train_options='sample',
+    num_sampled=3,
+    blocks=[
+        dict(path='backbone.layer2', options={{_base_.mbconv_options}}),
+        dict(path='backbone.layer3', options={{_base_.mbconv_options}}),
+        dict(path='backbone.layer4', options={{_base_.diverse_options}}),
+        dict(path='backbone.layer5', options={{_base_.diverse_options}}),
+        dict(path='backbone.layer6', options={{_base_.mbconv_options}}),
+    ])
+
+optim_wrapper = dict(
+    _delete_=True, optimizer=dict(type='Adam', lr=2e-3, weight_decay=0))
+param_scheduler = dict(
+    _delete_=True, type='CosineAnnealingLR', by_epoch=True, T_max=4)
+train_cfg = dict(max_epochs=4, val_interval=100)
+library_dataloader = {{_base_.shapes_val_dataloader}}
+val_dataloader = None
+val_cfg = None
+val_evaluator = None
+test_dataloader = None
+test_cfg = None
+test_evaluator = None
+# the stock NumClassCheckHook reads the detector's head: not for a supernet
+custom_hooks = [
+    dict(type='mmdonna.BlockLibraryHook', dataloader=library_dataloader)
+]
+default_hooks = dict(checkpoint=dict(interval=2, max_keep_ckpts=1))
+model_wrapper_cfg = dict(
+    type='MMDistributedDataParallel', find_unused_parameters=True)
