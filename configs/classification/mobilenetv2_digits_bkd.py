@@ -5,8 +5,11 @@ _base_ = [
     '../_base_/search_spaces/mbconv_space.py',
 ]
 
-# Produced by: python tools/train.py configs/classification/
-# mobilenetv2_digits_teacher.py (a folder: its last checkpoint is used).
+# The teacher's own training config (data, evaluator, runtime for finetuning
+# exported subnets) and its weights, produced by
+# python tools/train.py configs/classification/mobilenetv2_digits_teacher.py
+# (a folder: its last checkpoint is used).
+teacher_config = '{{ fileDirname }}/mobilenetv2_digits_teacher.py'
 teacher_checkpoint = 'work_dirs/mobilenetv2_digits_teacher'
 
 # Cut points: stock mmpretrain MobileNetV2 names its stages layer1..layer7.

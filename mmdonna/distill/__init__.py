@@ -1,3 +1,5 @@
+from .kd_model import DonnaKDModel
+from .kl_divergence import KLDivergence
 from .nsr_loss import NSRLoss, nsr
 
-__all__ = ['NSRLoss', 'nsr']
+__all__ = ['DonnaKDModel', 'KLDivergence', 'NSRLoss', 'nsr']

@@ -1,3 +1,9 @@
 from .arch_model import TensorForward, build_arch_model
+from .donna_backbone import DonnaBackbone
+from .subnet_export import (assemble_weights, export_front, export_subnet,
+                            student_config)
 
-__all__ = ['TensorForward', 'build_arch_model']
+__all__ = [
+    'DonnaBackbone', 'TensorForward', 'assemble_weights', 'build_arch_model',
+    'export_front', 'export_subnet', 'student_config'
+]

@@ -7,12 +7,31 @@ from mmdonna.registry import MODELS
 from .utils import ConvBNAct, build_act, make_divisible
 
 
+class _SelfAttention(nn.Module):
+    """Multi-head self-attention from plain ops (exports to any ONNX opset;
+    ``nn.MultiheadAttention``'s inference fast path does not export)."""
+
+    def __init__(self, dim: int, heads: int):
+        super().__init__()
+        self.heads = heads
+        self.scale = (dim // heads)**-0.5
+        self.qkv = nn.Linear(dim, dim * 3)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, t, c = x.shape
+        qkv = self.qkv(x).reshape(n, t, 3, self.heads, c // self.heads)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
+        attn = (q @ k.transpose(-2, -1) * self.scale).softmax(-1)
+        return self.proj((attn @ v).transpose(1, 2).reshape(n, t, c))
+
+
 class _TransformerLayer(nn.Module):
 
     def __init__(self, dim: int, heads: int, mlp_ratio: float, act: str):
         super().__init__()
         self.norm1 = nn.LayerNorm(dim)
-        self.attn = nn.MultiheadAttention(dim, heads, batch_first=True)
+        self.attn = _SelfAttention(dim, heads)
         self.norm2 = nn.LayerNorm(dim)
         hidden = int(dim * mlp_ratio)
         self.mlp = nn.Sequential(
@@ -20,7 +39,7 @@ class _TransformerLayer(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.norm1(x)
-        x = x + self.attn(y, y, y, need_weights=False)[0]
+        x = x + self.attn(y)
         return x + self.mlp(self.norm2(x))
 
 

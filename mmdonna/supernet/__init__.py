@@ -1,4 +1,4 @@
-from .block_capture import BlockCapture
+from mmdonna.utils.block_capture import BlockCapture
 from .block_options import BlockOptions
 from .donna_supernet import DonnaSupernet
 

@@ -15,7 +15,7 @@ from mmdonna.registry import MODELS
 from mmdonna.search_space import (BlockSpec, SearchSpace, get_submodule,
                                   shape_of)
 from mmdonna.search_space.builder import SearchSpaceError
-from .block_capture import BlockCapture
+from mmdonna.utils.block_capture import BlockCapture
 from .block_options import BlockOptions
 
 

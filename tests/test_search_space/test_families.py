@@ -74,8 +74,13 @@ def test_family_build_forward_export_reload(family, params, shapes):
         assert torch.allclose(clone(x), y)
     # ONNX export runs in ONNX Runtime with the same numbers
     buf = io.BytesIO()
-    torch.onnx.export(
-        module, (x, ), buf, input_names=['x'], dynamo=False, opset_version=17)
+    with torch.no_grad():  # inference fast paths must export too
+        torch.onnx.export(
+            module, (x, ),
+            buf,
+            input_names=['x'],
+            dynamo=False,
+            opset_version=17)
     sess = ort.InferenceSession(
         buf.getvalue(), providers=['CPUExecutionProvider'])
     (onnx_y, ) = sess.run(None, {'x': x.numpy()})
