@@ -1,0 +1,93 @@
+"""Pure helpers shared by the estimators: timing statistics, the result
+dict every estimator returns, and parsing a runner's printed latency."""
+import re
+from typing import Optional, Sequence
+
+import numpy as np
+
+#: Keys of the dict returned by every ``measure()``.
+RESULT_KEYS = ('ok', 'mean_ms', 'median_ms', 'min_ms', 'std_ms', 'cv',
+               'repeats', 'error')
+
+
+def summarize_timings(times_ms: Sequence[float]) -> dict:
+    """Statistics of repeated timings of one model.
+
+    Args:
+        times_ms (Sequence[float]): One wall time per run, in milliseconds.
+
+    Returns:
+        dict: ``ok=True``, ``mean_ms``, ``median_ms``, ``min_ms``, ``std_ms``
+        (population std), ``cv`` (``std_ms / mean_ms``), ``repeats`` and
+        ``error=None``.
+    """
+    t = np.asarray(times_ms, dtype=np.float64)
+    if t.size == 0:
+        raise ValueError('summarize_timings needs at least one timing')
+    mean = float(t.mean())
+    std = float(t.std())
+    return dict(
+        ok=True,
+        mean_ms=mean,
+        median_ms=float(np.median(t)),
+        min_ms=float(t.min()),
+        std_ms=std,
+        cv=std / mean if mean > 0 else 0.0,
+        repeats=int(t.size),
+        error=None)
+
+
+def failed_result(error: str) -> dict:
+    """The result of a measurement that failed: ``ok=False``, NaN timings and
+    a one-line ``error``."""
+    nan = float('nan')
+    return dict(
+        ok=False,
+        mean_ms=nan,
+        median_ms=nan,
+        min_ms=nan,
+        std_ms=nan,
+        cv=nan,
+        repeats=0,
+        error=one_line(error))
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """First non-empty line of ``text``, at most ``limit`` characters."""
+    for line in str(text).splitlines():
+        line = line.strip()
+        if line:
+            return line if len(line) <= limit else line[:limit - 3] + '...'
+    return ''
+
+
+def describe_exception(e: BaseException) -> str:
+    """``'<ExceptionType>: <first line of the message>'``."""
+    msg = one_line(str(e))
+    return f'{type(e).__name__}: {msg}' if msg else type(e).__name__
+
+
+_UNITS = {'s': 1000.0, 'ms': 1.0, 'us': 1e-3}
+
+
+def parse_latency_ms(text: str,
+                     pattern: str,
+                     unit: str = 'ms') -> Optional[float]:
+    """The latency printed by an on-device benchmark runner, in ms.
+
+    Args:
+        text (str): The runner's output.
+        pattern (str): Regular expression whose first group is the number.
+        unit (str): Unit of that number: 's', 'ms' or 'us'. Defaults to 'ms'.
+
+    Returns:
+        float | None: The last match converted to milliseconds, or None when
+        the pattern does not match.
+    """
+    matches = re.findall(pattern, text)
+    if not matches:
+        return None
+    value = matches[-1]
+    if isinstance(value, tuple):
+        value = value[0]
+    return float(value) * _UNITS[unit]
