@@ -1,0 +1,61 @@
+# BKD of the NAFNet denoising teacher: every U-Net stage's options learn to
+# map the teacher's stage input to its stage output (NSR loss), all at once.
+_base_ = [
+    './nafnet_skimage-sigma25_teacher.py',
+    '../_base_/search_spaces/restoration_space.py',
+]
+
+# Produced by: python tools/train.py configs/restoration/
+# nafnet_skimage-sigma25_teacher.py (a folder: its last checkpoint is used).
+teacher_checkpoint = 'work_dirs/nafnet_skimage-sigma25_teacher'
+
+model = dict(
+    _delete_=True,
+    type='mmdonna.DonnaSupernet',
+    teacher=_base_.model,
+    teacher_checkpoint=teacher_checkpoint,
+    # Block shapes (library FLOPs, latency LUT) at a realistic 256x256 input;
+    # training runs on the dataloader's small patches (see the EDSR bkd).
+    input_shape=(3, 256, 256),
+    train_options='sample',
+    num_sampled=3,
+    blocks=[
+        dict(path=p, options=_base_.restoration_options) for p in [
+            'generator.encoders.0', 'generator.encoders.1',
+            'generator.middle_blks', 'generator.decoders.0',
+            'generator.decoders.1'
+        ]
+    ])
+
+max_iters = 1500
+train_cfg = dict(
+    _delete_=True, type='IterBasedTrainLoop', max_iters=max_iters)
+optim_wrapper = dict(
+    _delete_=True, optimizer=dict(type='Adam', lr=1e-3, weight_decay=0))
+param_scheduler = dict(
+    _delete_=True,
+    type='CosineAnnealingLR',
+    by_epoch=False,
+    T_max=max_iters,
+    eta_min=1e-6)
+# BKD has no validation loop: the held-out split is scored into the block
+# library (work_dir/block_library.json) when training ends.
+library_dataloader = _base_.val_dataloader
+val_dataloader = None
+val_cfg = None
+val_evaluator = None
+test_dataloader = None
+test_cfg = None
+test_evaluator = None
+custom_hooks = [
+    dict(type='mmdonna.BlockLibraryHook', dataloader=library_dataloader)
+]
+default_hooks = dict(
+    checkpoint=dict(
+        _delete_=True,
+        type='CheckpointHook',
+        by_epoch=False,
+        interval=500,
+        max_keep_ckpts=1))
+model_wrapper_cfg = dict(
+    type='MMDistributedDataParallel', find_unused_parameters=True)
