@@ -1,0 +1,95 @@
+"""Tiny versions of the detection configs for fast tests."""
+import copy
+import os.path as osp
+
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from mmdonna.registry import MODELS
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIGS = osp.join(ROOT, 'configs', 'detection')
+
+OPTIONS = [
+    dict(type='MBConv', kernel=3, expand=3),
+    dict(type='MBConv', kernel=5, expand=3),
+    dict(type='ResBlock'),
+]
+#: detector -> (BKD config, two cut points): two different stock mmdet
+#: detectors (RetinaNet/ResNet/FPN, SSDLite/MobileNetV2/SSD neck).
+DETECTORS = {
+    'retinanet':
+    ('retinanet_r18_shapes_bkd.py', ['backbone.layer2', 'backbone.layer3']),
+    'ssdlite': ('ssdlite_mobilenetv2_shapes_bkd.py',
+                ['backbone.layer3', 'backbone.layer4']),
+}
+IMG = 64
+
+
+def shrink_loader(loader: dict, root: str, num_images: int,
+                  batch_size: int) -> dict:
+    """A config dataloader on ``num_images`` generated ``IMG`` px images."""
+    loader = copy.deepcopy(loader)
+    loader['batch_size'] = batch_size
+    ds = loader['dataset']
+    ds['data_root'] = root
+    ds['generate'] = dict(
+        num_images=num_images,
+        seed=ds['generate']['seed'],
+        img_size=IMG,
+        min_size=8,
+        max_size=24)
+    for t in ds['pipeline']:
+        if t['type'] == 'Resize':
+            t['scale'] = (IMG, IMG)
+    return loader
+
+
+def save_teacher(model_cfg: dict, path: str) -> str:
+    """An untrained teacher checkpoint, as training writes it, with BN
+    statistics calibrated on random images (activations of a trained
+    network's scale, not the vanishing ones of fresh running stats)."""
+    init_default_scope('mmdet')
+    teacher = MODELS.build(copy.deepcopy(model_cfg))
+    teacher.init_weights()
+    bns = [m for m in teacher.modules() if isinstance(m, _BatchNorm)]
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average over the calibration
+    teacher.train()
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for _ in range(3):
+            teacher(torch.randn(4, 3, IMG, IMG, generator=gen), mode='tensor')
+    torch.save(dict(state_dict=teacher.state_dict()), path)
+    return path
+
+
+def tiny_bkd_config(name: str, tmp_path, max_epochs: int = 3) -> Config:
+    """The detector's BKD config on 8 generated images, 2 cut points, 3
+    options per block, no download."""
+    cfg_file, paths = DETECTORS[name]
+    cfg = Config.fromfile(osp.join(CONFIGS, cfg_file))
+    root = str(tmp_path / 'data') + '/'
+    cfg.model.teacher_checkpoint = save_teacher(cfg.model.teacher,
+                                                str(tmp_path / 'teacher.pth'))
+    cfg.model.input_shape = (3, IMG, IMG)
+    cfg.model.train_options = 'all'
+    cfg.model.blocks = [dict(path=p, options=OPTIONS) for p in paths]
+    cfg.train_dataloader = shrink_loader(cfg.train_dataloader, root, 8, 4)
+    cfg.library_dataloader = shrink_loader(cfg.library_dataloader, root, 4, 4)
+    cfg.custom_hooks = [
+        dict(
+            type='mmdonna.BlockLibraryHook', dataloader=cfg.library_dataloader)
+    ]
+    cfg.optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-2))
+    cfg.param_scheduler = []
+    cfg.train_cfg = dict(
+        type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=100)
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
+    cfg.default_hooks.checkpoint = dict(
+        type='CheckpointHook', interval=max_epochs)
+    cfg.work_dir = str(tmp_path / 'work')
+    return cfg
