@@ -21,8 +21,9 @@ model = dict(
     data_preprocessor={{_base_.data_preprocessor}},
     input_shape=(3, 32, 32),
     train_options='sample',
-    # 3 options per block and step: enough signal per step, cost ~1.5x teacher
-    num_sampled=3,
+    # 4 of 12 options per block and step: each option is trained on a third
+    # of the steps; the step costs about as much as a teacher training step
+    num_sampled=4,
     blocks=[
         dict(path='backbone.layer2', options={{_base_.mbconv_options}}),
         dict(path='backbone.layer3', options={{_base_.mbconv_options}}),
@@ -31,10 +32,12 @@ model = dict(
         dict(path='backbone.layer6', options={{_base_.mbconv_options}}),
     ])
 
+# A high Adam lr: 40 updates per option reach held-out NSR ~0.35 at 3e-2
+# versus ~0.65 at 2e-3 (measured on layer3 of the digits teacher).
 optim_wrapper = dict(
-    _delete_=True, optimizer=dict(type='Adam', lr=2e-3, weight_decay=0))
-param_scheduler = dict(type='CosineAnnealingLR', by_epoch=True, T_max=6)
-train_cfg = dict(by_epoch=True, max_epochs=6, val_interval=100)
+    _delete_=True, optimizer=dict(type='Adam', lr=3e-2, weight_decay=0))
+param_scheduler = dict(type='CosineAnnealingLR', by_epoch=True, T_max=8)
+train_cfg = dict(by_epoch=True, max_epochs=8, val_interval=100)
 # BKD has no validation loop: the held-out split is scored into the block
 # library (work_dir/block_library.json) when training ends.
 library_dataloader = {{_base_.val_dataloader}}

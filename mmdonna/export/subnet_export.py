@@ -140,7 +140,8 @@ def export_subnet(cfg: Config,
                   name: str,
                   teacher_cfg: Config,
                   teacher_checkpoint: str,
-                  meta: Optional[dict] = None) -> Tuple[str, str]:
+                  meta: Optional[dict] = None,
+                  subdir: str = 'subnets') -> Tuple[str, str]:
     """Write ``<work_dir>/subnets/<name>.py`` (a standalone config that
     finetunes the architecture with KD from the teacher using stock mm
     training) and ``<name>.pth`` (its BKD-initialised weights).
@@ -157,9 +158,11 @@ def export_subnet(cfg: Config,
         teacher_checkpoint (str): Teacher weights for distillation.
         meta (dict, optional): Extra facts stored in the config
             (``donna_meta``). Defaults to None.
+        subdir (str): Folder in ``work_dir`` for the files.
+            Defaults to 'subnets'.
     """
     space = supernet.space
-    out_dir = osp.join(work_dir, 'subnets')
+    out_dir = osp.join(work_dir, subdir)
     os.makedirs(out_dir, exist_ok=True)
     scope = teacher_cfg.get('default_scope')
     library = osp.abspath(osp.join(work_dir, 'block_library.json'))
@@ -196,6 +199,7 @@ def export_subnet(cfg: Config,
     sub['load_from'] = None
     sub['resume'] = False
     sub['work_dir'] = osp.join(osp.abspath(work_dir), 'finetune', name)
+    sub['experiment_name'] = name
     sub['donna_meta'] = dict(
         config_hash=space.fingerprint(),
         code=list(int(c) for c in code),

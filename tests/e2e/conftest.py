@@ -28,6 +28,7 @@ def bkd_config(work_dir: str, teacher_dir: str, epochs: int = 2) -> Config:
     cfg = Config.fromfile(BKD_CFG)
     cfg.work_dir = work_dir
     cfg.model.teacher_checkpoint = teacher_dir
+    cfg.model.train_options = 'all'  # every option gets every step
     cfg.train_cfg.max_epochs = epochs
     cfg.param_scheduler.T_max = epochs
     cfg.default_hooks.checkpoint.interval = 1
