@@ -446,7 +446,8 @@ class FakeAdbServer:
             return
         self._stopped = True
         self._timer.cancel()
-        self._server.shutdown()
+        if self._thread.is_alive():  # shutdown() waits for serve_forever
+            self._server.shutdown()
         self._server.server_close()
 
     def __enter__(self) -> 'FakeAdbServer':

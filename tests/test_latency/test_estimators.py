@@ -1,0 +1,109 @@
+"""OnnxRuntimeEstimator and FlopsEstimator on tiny modules; the pure timing
+helpers."""
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from mmdonna.latency import (FlopsEstimator, LatencyConfigError,
+                             OnnxRuntimeEstimator, export_onnx,
+                             parse_latency_ms, summarize_timings)
+from mmdonna.latency.timing import RESULT_KEYS
+
+
+def _tiny():
+    return nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU())
+
+
+class _NotExportable(nn.Module):
+
+    def forward(self, x):
+        return torch.linalg.eig(x)[0].real
+
+
+def test_onnxruntime_measures_a_tiny_module():
+    est = OnnxRuntimeEstimator(warmup=2, repeats=15, rounds=2)
+    assert est.target_id == 'host-ort-cpu-1t'
+    assert est.backend == 'onnxruntime'
+    module = _tiny().train()
+    r = est.measure(module, (1, 3, 16, 16))
+    assert set(RESULT_KEYS) <= set(r)
+    assert r['ok'] and r['error'] is None
+    assert r['repeats'] == 30
+    assert 0 < r['min_ms'] <= r['median_ms'] and r['mean_ms'] > 0
+    assert r['cv'] >= 0 and r['std_ms'] >= 0
+    assert module.training  # the caller's mode is restored
+    # a bigger input of the same module costs more (robust statistic)
+    big = est.measure(module, (1, 3, 128, 128))
+    assert big['min_ms'] > r['min_ms']
+
+
+def test_export_failure_is_a_logged_skip(capfd):
+    est = OnnxRuntimeEstimator(warmup=0, repeats=1)
+    r = est.measure(_NotExportable(), (2, 2))
+    assert r['ok'] is False and r['repeats'] == 0
+    assert np.isnan(r['median_ms'])
+    assert 'linalg_eig' in r['error'] and '\n' not in r['error']
+    out = capfd.readouterr().out
+    assert 'ONNX export failed: UnsupportedOperatorError' in out
+    assert 'Torch IR graph' not in out  # the exporter's dump is silenced
+    # and the estimator carries on
+    assert est.measure(_tiny(), (1, 3, 8, 8))['ok']
+
+
+def test_export_is_quiet_and_restores_mode():
+    m = _tiny().train()
+    onnx_bytes = export_onnx(m, (1, 3, 8, 8))
+    assert onnx_bytes[:2] and m.training
+    import onnx
+    model = onnx.load_model_from_string(onnx_bytes)
+    assert model.graph.input[0].name == 'input'
+
+
+@pytest.mark.parametrize('kwargs,key', [
+    (dict(providers=['NoSuchExecutionProvider']), 'providers'),
+    (dict(repeats=0), 'repeats'),
+    (dict(intra_op_threads=-1), 'intra_op_threads'),
+    (dict(graph_optimization_level='max'), 'graph_optimization_level'),
+    (dict(cpu_affinity=[9999]), 'cpu_affinity'),
+])
+def test_onnxruntime_bad_settings(kwargs, key):
+    with pytest.raises(LatencyConfigError, match=key) as e:
+        OnnxRuntimeEstimator(**kwargs)
+    assert '\n' not in str(e.value)
+
+
+def test_flops_of_a_hand_computable_conv():
+    conv = nn.Conv2d(3, 8, 3, padding=1)
+    r = FlopsEstimator().measure(conv, (1, 3, 8, 8))
+    # 8x8 output pixels x 8 output channels x (3 x 3 x 3) multiply-adds
+    assert r['flops'] == 8 * 8 * 8 * 3 * 3 * 3
+    assert r['params'] == 8 * 3 * 3 * 3 + 8
+    assert r['ok'] and r['median_ms'] == pytest.approx(r['flops'] / 1e6)
+    fast = FlopsEstimator(throughput_gflops=4.0).measure(conv, (2, 3, 8, 8))
+    assert fast['flops'] == 2 * r['flops']
+    assert fast['mean_ms'] == pytest.approx(2 * r['flops'] / 4e6)
+    with pytest.raises(LatencyConfigError, match='throughput_gflops'):
+        FlopsEstimator(throughput_gflops=0)
+
+
+def test_summarize_timings():
+    r = summarize_timings([1.0, 2.0, 3.0, 10.0])
+    assert r['ok'] and r['repeats'] == 4
+    assert r['median_ms'] == 2.5 and r['min_ms'] == 1.0 and r['mean_ms'] == 4
+    assert r['std_ms'] == pytest.approx(np.std([1, 2, 3, 10]))
+    assert r['cv'] == pytest.approx(r['std_ms'] / 4)
+    with pytest.raises(ValueError):
+        summarize_timings([])
+
+
+def test_parse_latency_ms():
+    text = ('First inference time cost: 3 ms\n'
+            'Average inference time cost: 2.65 ms\n'
+            'Min Latency: 0.0021 s\n')
+    pattern = r'Average inference time cost:\s*([0-9.eE+-]+)\s*ms'
+    assert parse_latency_ms(text, pattern) == pytest.approx(2.65)
+    assert parse_latency_ms(text, r'Min Latency:\s*([0-9.]+)\s*s',
+                            's') == pytest.approx(2.1)
+    assert parse_latency_ms('Segmentation fault', pattern) is None
