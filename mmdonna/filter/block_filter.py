@@ -19,6 +19,7 @@ def filter_block(latency: np.ndarray,
                  block: str = 'block') -> Tuple[List[int], List[dict]]:
     """DONNAv2's KD filter on one block.
 
+    0. Options whose latency is not finite (failed measurement) go.
     1. Cost bound: drop every option whose cost exceeds ``max_ratio`` times
        the teacher block's cost, for each entry
        ``name: (values, teacher, max_ratio)`` of ``costs`` (e.g. latency,
@@ -53,24 +54,29 @@ def filter_block(latency: np.ndarray,
                          f'{nsr.shape} must be 1-D arrays of one length')
     if min_keep < 1:
         raise ValueError(f'kd_filter.min_keep={min_keep} must be >= 1')
-    n = len(latency)
     removed = {}
-    within = np.ones(n, dtype=bool)
+    within = np.isfinite(latency)
+    if not within.any():
+        raise FilterError(
+            f'no option of block {block!r} has a latency (every measurement '
+            f'failed); check the latency LUT of this target')
+    for i in np.flatnonzero(~within):
+        removed[int(i)] = dict(index=int(i), reason='not_measured')
     for name, (values, teacher, max_ratio) in (costs or {}).items():
         values = np.asarray(values, dtype=float)
-        if teacher <= 0:
+        if not teacher > 0 or not np.isfinite(teacher):
             raise FilterError(
                 f'kd_filter.max_cost_ratio.{name}: the teacher block '
                 f'{block!r} has {name}={teacher}, no ratio can be formed; '
                 f'remove this bound')
         ratio = values / teacher
         over = ratio > max_ratio
-        if over.all():
+        if (over | ~within).all():
             raise FilterError(
                 f'kd_filter.max_cost_ratio.{name}={max_ratio} removes every '
                 f'option of block {block!r} (the cheapest is '
-                f'{ratio.min():.2f}x the teacher block); raise it or drop '
-                f'the bound')
+                f'{ratio[within].min():.2f}x the teacher block); raise it or '
+                f'drop the bound')
         for i in np.flatnonzero(over & within):
             removed[int(i)] = dict(
                 index=int(i),
@@ -111,6 +117,8 @@ def filter_block(latency: np.ndarray,
 
 def describe_removal(r: dict) -> str:
     """One short phrase for a removal record."""
+    if r['reason'] == 'not_measured':
+        return f'#{r["index"]}: latency not measured'
     if r['reason'] == 'cost_bound':
         return (f'#{r["index"]}: {r["cost"]} {r["ratio"]:.2f}x teacher > '
                 f'{r["max_ratio"]:g}x')

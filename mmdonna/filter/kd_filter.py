@@ -62,6 +62,7 @@ class KDFilter:
         self.slack = float(slack)
         self.min_keep = int(min_keep)
         self.max_cost_ratio = {k: float(v) for k, v in max_cost_ratio.items()}
+        self.reused = False  # whether the last run() reused its file
 
     def settings(self) -> dict:
         return dict(
@@ -155,6 +156,7 @@ class KDFilter:
                 data = load_json_artifact(out_file, FORMAT, digest,
                                           'filtered space')
                 print_log(f'filter: reusing {out_file}', logger)
+                self.reused = True
                 return data
             except ArtifactError as e:
                 print_log(f'filter: {e}; filtering again', logger)
@@ -168,6 +170,7 @@ class KDFilter:
                 for t, v in latency.items()
             })
         atomic_write_json(out_file, data)
+        self.reused = False
         print_log(
             'KD filter (kept / options per block; removed and why):\n' +
             filter_table(data), logger)

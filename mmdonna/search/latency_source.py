@@ -1,0 +1,92 @@
+"""Latency tables of every target (the LUTs of ``mmdonna.latency``) and the
+teacher's cost, as the search consumes them."""
+import copy
+from typing import Dict
+
+import numpy as np
+from mmengine.logging import print_log
+
+
+def target_latency(cfg,
+                   work_dir: str,
+                   model,
+                   logger: str = 'current') -> Dict[str, dict]:
+    """Load (or build / finish) the LUT of every ``latency.targets`` entry.
+
+    Args:
+        cfg (Config): The config (its ``latency`` key; defaults of
+            :data:`mmdonna.latency.DEFAULT_LATENCY` otherwise).
+        work_dir (str): Where the LUT files live.
+        model (DonnaSupernet): Gives the teacher, the space and the input
+            shape.
+        logger (str): mmengine logger name. Defaults to 'current'.
+
+    Returns:
+        dict: ``{target_id: dict(tables, offset, teacher (per-block teacher
+        latency on the LUT's scale), teacher_ms, estimator, meta, lut_file,
+        reused)}``.
+    """
+    from mmdonna.latency import (LatencyLUT, build_targets, latency_settings,
+                                 lut_path)
+    from mmdonna.utils.io import ArtifactError
+    settings = latency_settings(copy.deepcopy(cfg.get('latency')))
+    out = {}
+    for est in build_targets(settings):
+        path = lut_path(settings, work_dir, est.target_id)
+        reused = False
+        try:
+            lut = LatencyLUT.load(path, model.space, est.target_id,
+                                  est.backend, settings['metric'])
+            reused = (
+                lut.complete and len(
+                    lut.data['calibration']['codes']) == settings['calibrate']
+                and tuple(lut.input_shape) == (1, *model.input_shape))
+        except (ArtifactError, FileNotFoundError):
+            pass
+        if not reused:
+            print_log(f'latency LUT for {est.target_id!r} -> {path}', logger)
+            lut = LatencyLUT.build(
+                model.teacher,
+                model.space,
+                est, (1, *model.input_shape),
+                out_file=path,
+                metric=settings['metric'],
+                calibrate=settings['calibrate'],
+                seed=settings['seed'],
+                progress=False)
+        tables, offset = lut.tables()
+        teacher_blocks = []
+        for b in lut.data['blocks']:
+            r = b['teacher']
+            ok = r and r.get('ok')
+            teacher_blocks.append(lut.scale *
+                                  float(r[lut.metric]) if ok else float('inf'))
+        out[est.target_id] = dict(
+            tables=tables,
+            offset=float(offset),
+            teacher=np.array(teacher_blocks),
+            teacher_ms=lut.teacher_ms,
+            estimator=est,
+            meta=dict(est.meta(), metric=lut.metric, lut_file=path),
+            metric=lut.metric,
+            lut_file=path,
+            reused=reused)
+    return out
+
+
+def teacher_cost(model, library) -> Dict[str, dict]:
+    """Params and FLOPs of the whole teacher and of its part outside the
+    cut blocks (the constant that whole-network params/FLOPs of an
+    architecture add to its blocks').
+
+    Returns:
+        dict: ``teacher`` and ``rest``, each ``dict(params, flops)``.
+    """
+    from mmdonna.export import TensorForward
+    from mmdonna.library import module_cost
+    whole = module_cost(TensorForward(model.teacher), model.input_shape)
+    rest = {
+        k: float(whole[k] - library.teacher_field(k).sum())
+        for k in ('params', 'flops')
+    }
+    return dict(teacher=whole, rest=rest)

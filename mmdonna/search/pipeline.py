@@ -1,0 +1,237 @@
+"""``tools/search.py CONFIG``: every stage that the work dir still misses.
+
+Stages and their artefacts (each skipped when its artefact is valid):
+
+1. teacher   ``<work_dir>/teacher/`` (only when ``model.teacher_checkpoint``
+   does not exist: trained from ``teacher_config``)
+2. BKD       ``<work_dir>/bkd/`` checkpoints + ``bkd/bkd_done.json``
+3. library   ``<work_dir>/block_library.json`` (BlockLibraryHook at the end
+   of BKD; a resumed finished BKD only scores)
+4. LUT, filter, search, hardware in the loop, plots: the config's
+   ``train_cfg`` (:class:`DonnaSearchLoop`) on a runner loaded with the BKD
+   weights.
+"""
+import copy
+import os.path as osp
+import time
+from typing import List, Optional, Tuple
+
+from mmengine.config import Config
+from mmengine.dist import barrier, is_main_process
+from mmengine.logging import print_log
+from mmengine.runner import Runner
+from mmengine.runner.checkpoint import find_latest_checkpoint
+
+from mmdonna.utils import atomic_write_json, config_hash, load_json_artifact
+from mmdonna.utils.io import ArtifactError
+
+DONE_FORMAT = 'mmdonna.stage_done.v1'
+
+
+class PipelineError(ValueError):
+    """A work dir or config the pipeline cannot continue from."""
+
+
+def _cfg_dict(cfg) -> dict:
+    return cfg.to_dict() if isinstance(cfg, Config) else dict(cfg)
+
+
+def stage_hash(cfg: Config, keys: Tuple[str, ...]) -> str:
+    """Hash of the config keys a stage depends on."""
+    d = _cfg_dict(cfg)
+    return config_hash({k: d.get(k) for k in keys})
+
+
+def _done(path: str, digest: str, what: str) -> Optional[dict]:
+    """The stage marker when valid; None when absent; refuse a marker of
+    another config (the folder holds checkpoints of that config)."""
+    if not osp.exists(path):
+        return None
+    try:
+        return load_json_artifact(path, DONE_FORMAT, digest, what)
+    except ArtifactError as e:
+        raise PipelineError(
+            f'{e}: its checkpoints belong to that config too; delete '
+            f'{osp.dirname(path)} to redo the {what}') from None
+
+
+def _runner(cfg: Config, work_dir: str, name: str, launcher: str) -> Runner:
+    cfg = copy.deepcopy(cfg)
+    cfg.work_dir = work_dir
+    cfg.launcher = launcher
+    cfg.experiment_name = name
+    return Runner.from_cfg(cfg)
+
+
+def resolve_path(path: str, cfg: Config) -> str:
+    """A path from the config: as given, else relative to the config file."""
+    if osp.isabs(path) or osp.exists(path) or not cfg.filename:
+        return path
+    return osp.join(osp.dirname(cfg.filename), path)
+
+
+TEACHER_KEYS = ('model', 'train_dataloader', 'train_cfg', 'optim_wrapper',
+                'param_scheduler', 'randomness')
+BKD_KEYS = ('model', 'train_dataloader', 'bkd_train_cfg', 'optim_wrapper',
+            'param_scheduler', 'bkd_custom_hooks', 'randomness')
+
+
+def teacher_stage(cfg: Config, work_dir: str, launcher: str) -> tuple:
+    """Make sure ``model.teacher_checkpoint`` exists, training the teacher
+    from ``teacher_config`` into ``<work_dir>/teacher`` when it does not.
+
+    Returns:
+        tuple: (checkpoint path, (stage, status, detail)).
+    """
+    given = cfg.model.get('teacher_checkpoint')
+    if given:
+        ckpt = find_latest_checkpoint(given) if osp.isdir(given) else given
+        if ckpt and osp.isfile(ckpt):
+            return ckpt, ('teacher', 'given', ckpt)
+    if not cfg.get('teacher_config'):
+        raise PipelineError(
+            f'model.teacher_checkpoint={given!r} does not exist and the '
+            f'config has no teacher_config to train it from; set one of them')
+    teacher_file = resolve_path(cfg.teacher_config, cfg)
+    if not osp.isfile(teacher_file):
+        raise PipelineError(f'teacher_config={cfg.teacher_config!r} does '
+                            f'not exist; point it at the teacher config')
+    tcfg = Config.fromfile(teacher_file)
+    for k, v in _cfg_dict(cfg.get('teacher_cfg_options') or {}).items():
+        tcfg.merge_from_dict({k: v})
+    tdir = osp.join(work_dir, 'teacher')
+    marker = osp.join(tdir, 'teacher_done.json')
+    digest = stage_hash(tcfg, TEACHER_KEYS)
+    done = _done(marker, digest, 'teacher training')
+    if done and osp.isfile(done['checkpoint']):
+        return done['checkpoint'], ('teacher', 'skipped', done['checkpoint'])
+    t0 = time.time()
+    tcfg.resume = True  # continue an interrupted run from its latest ckpt
+    tcfg.load_from = None
+    _runner(tcfg, tdir, 'teacher', launcher).train()
+    ckpt = find_latest_checkpoint(tdir)
+    if ckpt is None:
+        raise PipelineError(
+            f'teacher training in {tdir} saved no checkpoint; enable the '
+            f'checkpoint hook of {teacher_file}')
+    if is_main_process():
+        atomic_write_json(
+            marker,
+            dict(format=DONE_FORMAT, config_hash=digest, checkpoint=ckpt))
+    barrier()
+    return ckpt, ('teacher', 'done', f'{ckpt} ({time.time() - t0:.0f} s)')
+
+
+def bkd_config(cfg: Config, work_dir: str) -> Config:
+    """The BKD run of a search config: its ``bkd_*`` settings back in place
+    and the library hook writing ``<work_dir>/block_library.json``."""
+    for k in ('bkd_train_cfg', 'bkd_custom_hooks'):
+        if k not in cfg:
+            raise PipelineError(
+                f'the search config has no {k}: keep the BKD settings '
+                f'reachable, e.g. {k} = {{{{_base_.'
+                f'{k[4:]}}}}}')
+    bcfg = copy.deepcopy(cfg)
+    bcfg.train_cfg = copy.deepcopy(cfg.bkd_train_cfg)
+    hooks = copy.deepcopy(list(cfg.bkd_custom_hooks))
+    found = False
+    for h in hooks:
+        if h.get('type') in ('mmdonna.BlockLibraryHook', 'BlockLibraryHook'):
+            h['out_file'] = osp.abspath(
+                osp.join(work_dir, 'block_library.json'))
+            found = True
+    if not found:
+        raise PipelineError(
+            'bkd_custom_hooks has no mmdonna.BlockLibraryHook: the block '
+            'library is scored by it at the end of BKD; add it')
+    bcfg.custom_hooks = hooks
+    return bcfg
+
+
+def bkd_stage(cfg: Config,
+              work_dir: str,
+              launcher: str,
+              resume_from: Optional[str] = None) -> tuple:
+    """BKD and library scoring (the hook), skipped when both are done.
+
+    Returns:
+        tuple: (BKD checkpoint, list of stage rows).
+    """
+    bdir = osp.join(work_dir, 'bkd')
+    lib_file = osp.join(work_dir, 'block_library.json')
+    marker = osp.join(bdir, 'bkd_done.json')
+    digest = stage_hash(cfg, BKD_KEYS)
+    done = _done(marker, digest, 'BKD training')
+    library_ok = False
+    if done and osp.isfile(done['checkpoint']) and osp.exists(lib_file):
+        try:
+            load_json_artifact(lib_file, 'mmdonna.block_library.v1',
+                               done['library_hash'], 'block library')
+            library_ok = True
+        except ArtifactError as e:
+            print_log(f'{e}; scoring the block library again', 'current', 30)
+    if library_ok:
+        return done['checkpoint'], [('bkd', 'skipped', done['checkpoint']),
+                                    ('library', 'skipped', lib_file)]
+    t0 = time.time()
+    bcfg = bkd_config(cfg, work_dir)
+    bcfg.resume = True
+    bcfg.load_from = resume_from
+    runner = _runner(bcfg, bdir, 'bkd', launcher)
+    runner.train()
+    ckpt = find_latest_checkpoint(bdir)
+    if ckpt is None:
+        raise PipelineError(
+            f'BKD in {bdir} saved no checkpoint; enable the checkpoint hook '
+            f'(default_hooks.checkpoint)')
+    model = getattr(runner.model, 'module', runner.model)
+    if is_main_process():
+        atomic_write_json(
+            marker,
+            dict(
+                format=DONE_FORMAT,
+                config_hash=digest,
+                checkpoint=ckpt,
+                library_hash=model.space.fingerprint()))
+    barrier()
+    status = 'done' if not done else 'rescored'
+    return ckpt, [('bkd', 'skipped' if done else 'done', ckpt),
+                  ('library', status, f'{lib_file} '
+                   f'({time.time() - t0:.0f} s with BKD)')]
+
+
+def run_pipeline(cfg: Config,
+                 work_dir: str,
+                 launcher: str = 'none',
+                 resume_from: Optional[str] = None) -> List[tuple]:
+    """Run every missing stage of ``cfg`` (a search config) in
+    ``work_dir``.
+
+    Args:
+        cfg (Config): Search config (``train_cfg`` is the search loop,
+            ``bkd_train_cfg`` / ``bkd_custom_hooks`` the BKD run).
+        work_dir (str): Work dir of all stages.
+        launcher (str): MMEngine launcher. Defaults to 'none'.
+        resume_from (str, optional): Checkpoint to resume BKD from instead
+            of the latest one in ``<work_dir>/bkd``. Defaults to None.
+
+    Returns:
+        list[tuple]: ``(stage, status, detail)`` per stage.
+    """
+    cfg = copy.deepcopy(cfg)
+    stages = []
+    ckpt, row = teacher_stage(cfg, work_dir, launcher)
+    stages.append(row)
+    cfg.model.teacher_checkpoint = ckpt
+    bkd_ckpt, rows = bkd_stage(cfg, work_dir, launcher, resume_from)
+    stages += rows
+    scfg = copy.deepcopy(cfg)
+    scfg.load_from = bkd_ckpt  # BKD weights: exported subnets start there
+    scfg.resume = False
+    runner = _runner(scfg, work_dir, 'search', launcher)
+    runner.train()
+    stages += runner.train_loop.stage_log
+    if is_main_process():
+        from .search_report import write_search_report
+        write_search_report(work_dir, stages)
+    return stages
