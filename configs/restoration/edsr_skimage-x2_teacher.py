@@ -19,8 +19,8 @@ val_evaluator = dict(_delete_=True, **_base_.skimage_sr_val_evaluator)
 test_dataloader = val_dataloader
 test_evaluator = val_evaluator
 
-max_iters = 3000
-train_cfg = dict(max_iters=max_iters, val_interval=1000)
+max_iters = 1500
+train_cfg = dict(max_iters=max_iters, val_interval=500)
 # Adam at 2e-4 (stock 1e-4 for 300k iters): a short schedule needs a higher
 # rate; cosine to zero instead of the stock step at 200k.
 optim_wrapper = dict(optimizer=dict(lr=2e-4))
@@ -32,7 +32,7 @@ param_scheduler = dict(
     eta_min=1e-6)
 default_hooks = dict(
     logger=dict(interval=100),
-    checkpoint=dict(interval=1000, out_dir=None, max_keep_ckpts=1))
+    checkpoint=dict(interval=500, out_dir=None, max_keep_ckpts=1))
 # no image dumps of every validation patch
 custom_hooks = []
 # CPU: gloo for multi-process runs under MMEngine's launcher

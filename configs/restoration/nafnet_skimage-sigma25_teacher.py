@@ -28,13 +28,13 @@ val_evaluator = dict(_delete_=True, **_base_.skimage_denoising_val_evaluator)
 test_dataloader = val_dataloader
 test_evaluator = val_evaluator
 
-max_iters = 3000
-train_cfg = dict(max_iters=max_iters, val_interval=1000)
+max_iters = 1500
+train_cfg = dict(max_iters=max_iters, val_interval=500)
 # stock AdamW 1e-3 with cosine decay, over a short schedule
 param_scheduler = dict(T_max=max_iters)
 default_hooks = dict(
     logger=dict(interval=100),
-    checkpoint=dict(interval=1000, out_dir=None, max_keep_ckpts=1))
+    checkpoint=dict(interval=500, out_dir=None, max_keep_ckpts=1))
 custom_hooks = []
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
 randomness = dict(seed=0)

@@ -118,6 +118,10 @@ class ImagePatchDataset(BaseDataset):
         test_mode (bool): Passed to the base dataset. Defaults to False.
         indices (int | Sequence[int], optional): Subset, as in mmengine.
             Defaults to None.
+        serialize_data (bool): mmengine's packing of the data list into one
+            buffer (saves memory with many workers; costs a full garbage
+            collection per dataset). The patches are a few MB. Defaults to
+            False.
     """
 
     def __init__(self,
@@ -133,7 +137,8 @@ class ImagePatchDataset(BaseDataset):
                  seed: int = 0,
                  pipeline: Sequence = (),
                  test_mode: bool = False,
-                 indices: Optional[Sequence[int]] = None):
+                 indices: Optional[Sequence[int]] = None,
+                 serialize_data: bool = False):
         if task not in TASKS:
             raise ValueError(f'ImagePatchDataset task={task!r}; use one of '
                              f'{TASKS}')
@@ -168,6 +173,7 @@ class ImagePatchDataset(BaseDataset):
             pipeline=list(pipeline),
             test_mode=test_mode,
             indices=indices,
+            serialize_data=serialize_data,
             lazy_init=False)
         # set here, not through `metainfo=`: mmengine would try to open
         # these strings as meta files

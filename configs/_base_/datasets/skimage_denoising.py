@@ -7,7 +7,8 @@ skimage_denoising_dataset = dict(
     type='mmdonna.ImagePatchDataset',
     task='denoising',
     sigma=25,
-    patch_size=48,
+    # 32x32: NAFNet halves the resolution twice; ~1,100 training patches
+    patch_size=32,
     images=[
         'astronaut', 'coffee', 'chelsea', 'camera', 'rocket',
         'immunohistochemistry'
