@@ -5,8 +5,12 @@ _base_ = [
     '../_base_/search_spaces/restoration_space.py',
 ]
 
-# Produced by: python tools/train.py configs/restoration/
-# nafnet_skimage-sigma25_teacher.py (a folder: its last checkpoint is used).
+# The teacher's own training config (data, evaluator, runtime for finetuning
+# exported subnets) and its weights, produced by
+# python tools/train.py configs/restoration/nafnet_skimage-sigma25_teacher.py
+# (a folder: its last checkpoint is used; tools/search.py trains it into
+# <work_dir>/teacher when it is missing).
+teacher_config = '{{ fileDirname }}/nafnet_skimage-sigma25_teacher.py'
 teacher_checkpoint = 'work_dirs/nafnet_skimage-sigma25_teacher'
 
 model = dict(
