@@ -5,11 +5,16 @@
 _base_ = [
     './retinanet_r18_shapes_teacher.py',
     '../_base_/search_spaces/mbconv_space.py',
+    # latency target: this CPU through ONNX Runtime (LUT + fixed part)
+    '../_base_/latency/host_ort.py',
 ]
 
-# Produced by: python tools/train.py
-# configs/detection/retinanet_r18_shapes_teacher.py (a folder: its last
-# checkpoint is used).
+# The teacher's own training config (data, evaluator, runtime: exported
+# subnets finetune with it) and its weights, produced by
+# python tools/train.py configs/detection/retinanet_r18_shapes_teacher.py
+# (a folder: its last checkpoint is used; tools/search.py trains it there
+# when missing).
+teacher_config = '{{ fileDirname }}/retinanet_r18_shapes_teacher.py'
 teacher_checkpoint = 'work_dirs/retinanet_r18_shapes_teacher'
 
 # Cut points: mmdet's ResNet names its stages layer1..layer4; the FPN reads

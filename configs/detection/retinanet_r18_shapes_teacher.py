@@ -41,6 +41,14 @@ param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
     dict(type='CosineAnnealingLR', by_epoch=True, T_max=max_epochs)
 ]
+# Exported subnets (work_dir/subnets/*.py) inherit this config: the hook
+# refuses, before the first step, a searched backbone whose outputs no longer
+# fit the neck/head, with a one-line error naming the config key.
+custom_imports = dict(
+    imports=['mmdonna.detection'], allow_failed_imports=False)
+custom_hooks = [
+    dict(type='mmdonna.DetectorFitHook', input_shape=(3, 128, 128))
+]
 default_hooks = dict(
     logger=dict(interval=10),
     checkpoint=dict(interval=4, max_keep_ckpts=1),

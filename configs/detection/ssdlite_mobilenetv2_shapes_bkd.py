@@ -2,10 +2,16 @@
 _base_ = [
     './ssdlite_mobilenetv2_shapes_teacher.py',
     '../_base_/search_spaces/mbconv_space.py',
+    # latency target: this CPU through ONNX Runtime (LUT + fixed part)
+    '../_base_/latency/host_ort.py',
 ]
 
-# Produced by: python tools/train.py
-# configs/detection/ssdlite_mobilenetv2_shapes_teacher.py
+# The teacher's own training config (data, evaluator, runtime: exported
+# subnets finetune with it) and its weights, produced by
+# python tools/train.py configs/detection/ssdlite_mobilenetv2_shapes_teacher.py
+# (a folder: its last checkpoint is used; tools/search.py trains it there
+# when missing).
+teacher_config = '{{ fileDirname }}/ssdlite_mobilenetv2_shapes_teacher.py'
 teacher_checkpoint = 'work_dirs/ssdlite_mobilenetv2_shapes_teacher'
 
 # Cut points: mmdet's MobileNetV2 stages layer1..layer7; the SSD neck reads

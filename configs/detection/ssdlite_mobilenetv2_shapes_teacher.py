@@ -43,7 +43,16 @@ param_scheduler = [
         end=max_epochs,
         T_max=max_epochs)
 ]
-# stock config's NumClassCheckHook stays; the 50-iter invalid-loss check too
+# Exported subnets (work_dir/subnets/*.py) inherit this config: the fit hook
+# refuses, before the first step, a searched backbone whose outputs no longer
+# fit the neck/head; the stock config's two checks stay.
+custom_imports = dict(
+    imports=['mmdonna.detection'], allow_failed_imports=False)
+custom_hooks = [
+    dict(type='NumClassCheckHook'),
+    dict(type='CheckInvalidLossHook', interval=50, priority='VERY_LOW'),
+    dict(type='mmdonna.DetectorFitHook', input_shape=(3, 128, 128))
+]
 default_hooks = dict(
     logger=dict(interval=10),
     checkpoint=dict(interval=4, max_keep_ckpts=1),

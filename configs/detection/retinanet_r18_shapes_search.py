@@ -1,0 +1,63 @@
+# DONNAv2 search of the RetinaNet-R18 backbone on the built-in shapes:
+# BKD supernet -> block library -> latency LUT of the backbone blocks + the
+# measured fixed part (FPN + RetinaHead at 128 px) -> KD filter -> NSGA-II on
+# (block-loss sum, whole-detector latency) -> whole-detector re-measurement
+# of the front. Runs from nothing with
+#   python tools/search.py configs/detection/retinanet_r18_shapes_search.py
+# (trains the teacher and the BKD supernet first when they are missing).
+_base_ = ['./retinanet_r18_shapes_bkd.py']
+
+# teacher_config (from the bkd config) is trained into <work_dir>/teacher
+# when model.teacher_checkpoint does not exist, with these overrides.
+teacher_cfg_options = dict()
+
+# The BKD run (tools/search.py runs it before searching), kept reachable
+# because this config replaces the loop and the hooks.
+bkd_train_cfg = {{_base_.train_cfg}}
+bkd_custom_hooks = {{_base_.custom_hooks}}
+custom_hooks = []
+
+# Quality surrogate, lower is better; 'mean' normalisation so that the
+# early, low-NSR stages count as much as the late ones.
+surrogate = dict(type='mmdonna.BlockLossSum', normalize='mean')
+
+# DONNAv2 KD filter per target: drop options dominated in (latency, NSR)
+# with 5% slack (LUT jitter on a shared CPU), keep >= 2 per block, and drop
+# options with more than twice the teacher block's parameters.
+kd_filter = dict(
+    type='mmdonna.KDFilter',
+    slack=0.05,
+    min_keep=2,
+    max_cost_ratio=dict(params=2.0))
+
+train_cfg = dict(
+    _delete_=True,
+    type='mmdonna.DonnaSearchLoop',
+    pop_size=48,
+    n_gen=40,
+    seed=0,
+    operators='ordinal',
+    # e.g. dict(latency_ms=3.0): the bound is on the whole detector
+    constraints=None,
+    hardware_in_the_loop=True,
+    num_random_samples=1000)
+
+# Finetuning of exported subnets (work_dir/subnets/<name>.py): the stock
+# RetinaNet loss plus distillation of the teacher's FPN outputs (NSR per
+# level) into the student's, starting from the BKD weights.
+finetune = dict(
+    distill=[
+        dict(
+            student=f'neck.fpn_convs.{i}',
+            teacher=f'neck.fpn_convs.{i}',
+            # 5 levels: 0.2 each keeps the feature term ~ the detection loss
+            loss=dict(type='mmdonna.NSRLoss', loss_weight=0.2))
+        for i in range(5)
+    ],
+    # the backbone starts from BKD and the rest from the teacher: a short
+    # run with a lower LR than training from scratch
+    train_cfg=dict(type='EpochBasedTrainLoop', max_epochs=6, val_interval=3),
+    optim_wrapper=dict(
+        optimizer=dict(type='AdamW', lr=5e-4, weight_decay=1e-4),
+        clip_grad=dict(max_norm=10.0)),
+    param_scheduler=[dict(type='CosineAnnealingLR', by_epoch=True, T_max=6)])
