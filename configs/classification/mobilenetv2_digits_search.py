@@ -17,8 +17,11 @@ teacher_cfg_options = dict()
 # The BKD run (tools/search.py runs it before searching): the bkd config's
 # loop and hooks, kept reachable here because this config replaces them.
 bkd_train_cfg = {{_base_.train_cfg}}
+bkd_param_scheduler = {{_base_.param_scheduler}}
 bkd_custom_hooks = {{_base_.custom_hooks}}
 custom_hooks = []
+# the search steps no schedule (and reads no data)
+param_scheduler = None
 
 # Quality surrogate, lower is better. 'mean' normalisation: the later blocks
 # of MobileNetV2 have NSRs several times the early ones'; without it the sum

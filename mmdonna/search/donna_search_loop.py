@@ -331,7 +331,8 @@ class DonnaSearchLoop(BaseLoop):
         return remeasure(jobs, build,
                          {t: latency[t]['estimator']
                           for t in fronts}, input_shape,
-                         self.path('measurements'), digest, logger)
+                         self.path('measurements'), digest,
+                         next(iter(latency.values()))['metric'], logger)
 
     def write_outputs(self, library, latency: Dict[str,
                                                    dict], objectives: dict,

@@ -25,6 +25,7 @@ def remeasure(jobs: Dict[str, Sequence[Optional[Sequence[int]]]],
               input_shape: Sequence[int],
               state_file: str,
               digest: str,
+              statistic: str = 'median_ms',
               logger: str = 'current') -> Dict[str, dict]:
     """Measure every ``(target, code)`` in ``jobs``, keeping what is done.
 
@@ -41,6 +42,7 @@ def remeasure(jobs: Dict[str, Sequence[Optional[Sequence[int]]]],
         input_shape (Sequence[int]): Network input (N, C, H, W).
         state_file (str): JSON of the measurements so far.
         digest (str): Hash of what the measurements depend on.
+        statistic (str): Figure shown in the log. Defaults to 'median_ms'.
         logger (str): mmengine logger name. Defaults to 'current'.
 
     Returns:

@@ -1,18 +1,47 @@
 """One NSGA-II search per target, checkpointed together in
 ``search_state.json``."""
+import json
+import os
 import os.path as osp
+import tempfile
 from typing import Dict, Optional
 
 import numpy as np
 from mmengine.logging import print_log
 
-from mmdonna.utils import atomic_write_json, config_hash, load_json_artifact
+from mmdonna.utils import config_hash, load_json_artifact
 from .arch_objectives import ArchObjectives
 from .arch_problem import ArchProblem
 from .nsga2 import run_nsga2
 
 STATE_FORMAT = 'mmdonna.search_state.v1'
 LIMIT_KEYS = {'latency': 'latency_ms', 'params': 'params', 'flops': 'flops'}
+
+
+def write_state(path: str, obj: dict) -> None:
+    """Atomic (temp file + rename), compact JSON of the search state.
+
+    The state is rewritten every generation: compact JSON encodes about 10x
+    faster than the indented files of :func:`atomic_write_json`, and without
+    an ``fsync`` per generation a 10,000-evaluation search stays well under
+    its time budget. A killed process still leaves the old or the new file,
+    never half of one (rename is atomic); the final state is fsync'ed.
+    """
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        prefix='.' + osp.basename(path) + '.', suffix='.tmp', dir=folder)
+    try:
+        with os.fdopen(fd, 'w') as f:
+            json.dump(obj, f, separators=(',', ':'))
+            if obj.get('final'):
+                f.flush()
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
 
 
 class SearchError(ValueError):
@@ -92,14 +121,15 @@ def search_targets(problems: Dict[str, ArchProblem],
             ', '.join(f'{t} at generation {s["generation"]}'
                       for t, s in states.items()), logger)
 
-    def save():
-        atomic_write_json(
+    def save(final: bool = False):
+        write_state(
             state_file,
             dict(
                 format=STATE_FORMAT,
                 config_hash=digest,
                 target_hashes=hashes,
                 settings=settings,
+                final=final,
                 targets=states))
 
     for t, problem in problems.items():
@@ -122,9 +152,11 @@ def search_targets(problems: Dict[str, ArchProblem],
             state=states.get(t),
             checkpoint=checkpoint,
             stop_after=stop_after)
-        save()
         if stop_after is not None and not states[t]['done']:
+            save()
             break
+    else:
+        save(final=True)
     for t, s in states.items():
         if s['done'] and not s['archive']['codes']:
             raise SearchError(

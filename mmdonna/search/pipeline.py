@@ -73,7 +73,7 @@ def resolve_path(path: str, cfg: Config) -> str:
 TEACHER_KEYS = ('model', 'train_dataloader', 'train_cfg', 'optim_wrapper',
                 'param_scheduler', 'randomness')
 BKD_KEYS = ('model', 'train_dataloader', 'bkd_train_cfg', 'optim_wrapper',
-            'param_scheduler', 'bkd_custom_hooks', 'randomness')
+            'bkd_param_scheduler', 'bkd_custom_hooks', 'randomness')
 
 
 def teacher_stage(cfg: Config, work_dir: str, launcher: str) -> tuple:
@@ -123,8 +123,10 @@ def teacher_stage(cfg: Config, work_dir: str, launcher: str) -> tuple:
 
 
 def bkd_config(cfg: Config, work_dir: str) -> Config:
-    """The BKD run of a search config: its ``bkd_*`` settings back in place
-    and the library hook writing ``<work_dir>/block_library.json``."""
+    """The BKD run of a search config: its ``bkd_*`` settings
+    (``bkd_train_cfg``, ``bkd_custom_hooks``, optional
+    ``bkd_param_scheduler``) back in place and the library hook writing
+    ``<work_dir>/block_library.json``."""
     for k in ('bkd_train_cfg', 'bkd_custom_hooks'):
         if k not in cfg:
             raise PipelineError(
@@ -133,6 +135,8 @@ def bkd_config(cfg: Config, work_dir: str) -> Config:
                 f'{k[4:]}}}}}')
     bcfg = copy.deepcopy(cfg)
     bcfg.train_cfg = copy.deepcopy(cfg.bkd_train_cfg)
+    if 'bkd_param_scheduler' in cfg:
+        bcfg.param_scheduler = copy.deepcopy(cfg.bkd_param_scheduler)
     hooks = copy.deepcopy(list(cfg.bkd_custom_hooks))
     found = False
     for h in hooks:
@@ -228,6 +232,7 @@ def run_pipeline(cfg: Config,
     scfg = copy.deepcopy(cfg)
     scfg.load_from = bkd_ckpt  # BKD weights: exported subnets start there
     scfg.resume = False
+    scfg.param_scheduler = None  # the search loop steps no schedule
     runner = _runner(scfg, work_dir, 'search', launcher)
     runner.train()
     stages += runner.train_loop.stage_log
