@@ -5,7 +5,6 @@ import os.path as osp
 import time
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from mmengine.dist import broadcast_object_list, is_main_process
 from mmengine.logging import print_log
 from mmengine.runner import BaseLoop
 
@@ -14,8 +13,8 @@ from mmdonna.utils import atomic_write_json, config_hash, load_json_artifact
 from mmdonna.utils.io import ArtifactError
 from .hardware_in_the_loop import code_key, remeasure
 from .latency_source import target_latency, teacher_cost
-from .multi_target import (SearchError, check_limits, problem_hash,
-                           search_targets)
+from .main_process import run_on_main_process
+from .multi_target import check_limits, problem_hash, search_targets
 from .nsga2 import OPERATORS
 from .search_stages import (build_problem, front_entries, measured_value,
                             random_samples, target_limits)
@@ -127,23 +126,12 @@ class DonnaSearchLoop(BaseLoop):
 
     # ---- run -------------------------------------------------------------
     def run(self) -> dict:
-        """Search on rank 0, broadcast ``pareto.json``'s content."""
-        result, error = None, None
-        if is_main_process():
-            try:
-                result = self.search()
-            except Exception as e:
-                error = f'{type(e).__name__}: {e}'
-                broadcast_object_list([result, error])
-                raise
-        box = [result, error]
-        broadcast_object_list(box)
-        result, error = box
-        if error is not None:
-            raise SearchError(f'the search failed on rank 0: {error}')
-        self.result = result
+        """Search on rank 0; every rank gets ``pareto.json``'s content (and
+        the stage log)."""
+        self.result, self.stage_log = run_on_main_process(
+            lambda: (self.search(), self.stage_log), 'search')
         self._iter = self.settings['n_gen']
-        return result
+        return self.result
 
     def search(self) -> dict:
         """Every step on this process; returns ``pareto.json``'s content."""

@@ -10,8 +10,11 @@ Stages and their artefacts (each skipped when its artefact is valid):
 4. LUT, filter, search, hardware in the loop, plots: the config's
    ``train_cfg`` (:class:`DonnaSearchLoop`) on a runner loaded with the BKD
    weights.
+5. export    ``<work_dir>/subnets/<name>.py`` + ``.pth`` per front
+   architecture (:func:`mmdonna.export.export_front`).
 """
 import copy
+import os
 import os.path as osp
 import time
 from typing import List, Optional, Tuple
@@ -204,6 +207,44 @@ def bkd_stage(cfg: Config,
                    f'({time.time() - t0:.0f} s with BKD)')]
 
 
+def export_stage(cfg: Config, work_dir: str, supernet, pareto: dict) -> tuple:
+    """Every front architecture as a standalone subnet (``subnets/<name>.py``
+    + ``.pth`` with BKD weights), by :func:`mmdonna.export.export_front`;
+    already exported ones are kept.
+
+    Returns:
+        tuple: the stage row.
+    """
+    from mmdonna.export import export_front
+    front = [
+        dict(
+            name=a['name'],
+            code=a['code'],
+            target=t,
+            latency_ms=a['latency_measured_ms'],
+            lut_ms=a['latency_lut_ms'],
+            surrogate=a['surrogate'])
+        for t, entry in pareto['targets'].items() for a in entry['front']
+    ]
+    sub = osp.join(work_dir, 'subnets')
+
+    def stamp():
+        return {
+            f: osp.getmtime(osp.join(sub, f))
+            for f in (os.listdir(sub) if osp.isdir(sub) else [])
+        }
+
+    t0 = time.time()
+    before = stamp()
+    if is_main_process():
+        export_front(cfg, work_dir, supernet, front)
+    barrier()
+    after = stamp()
+    status = 'skipped' if before and before == after else 'done'
+    return ('export', status, f'{len(front)} subnets in {sub} '
+            f'({time.time() - t0:.1f} s)')
+
+
 def run_pipeline(cfg: Config,
                  work_dir: str,
                  launcher: str = 'none',
@@ -234,8 +275,10 @@ def run_pipeline(cfg: Config,
     scfg.resume = False
     scfg.param_scheduler = None  # the search loop steps no schedule
     runner = _runner(scfg, work_dir, 'search', launcher)
-    runner.train()
+    pareto = runner.train()
     stages += runner.train_loop.stage_log
+    model = getattr(runner.model, 'module', runner.model)
+    stages.append(export_stage(cfg, work_dir, model, pareto))
     if is_main_process():
         from .search_report import write_search_report
         write_search_report(work_dir, stages)

@@ -40,7 +40,7 @@ kd_filter = dict(min_keep=2, max_cost_ratio=dict())
 train_cfg = dict(pop_size=6, n_gen=3, num_random_samples=50)
 '''
 STAGES = ('teacher', 'bkd', 'library', 'latency LUT', 'filter', 'search',
-          'hardware in the loop')
+          'hardware in the loop', 'export')
 
 
 def run_tool(cfg, work):
@@ -81,8 +81,12 @@ def test_search_tool_from_nothing_then_everything_skipped(tmp_path):
     assert entry['front'] and entry['teacher']['latency_measured_ms'] > 0
     for a in entry['front']:
         assert len(a['code']) == 2 and a['latency_measured_ms'] > 0
+    for a in entry['front']:  # standalone subnets with BKD weights
+        for ext in ('.py', '.pth'):
+            assert osp.exists(osp.join(work, 'subnets', a['name'] + ext))
     report = open(osp.join(work, 'report.md')).read()
-    for stage in ('teacher', 'bkd', 'search', 'hardware in the loop'):
+    for stage in ('teacher', 'bkd', 'search', 'hardware in the loop',
+                  'export'):
         assert f'| {stage} | done |' in report
 
     mtimes = {
