@@ -22,8 +22,8 @@ def lut_error(lut: Sequence[float],
     a, b = np.array(pairs).T
     tau = None
     if len(a) >= 2:
-        from scipy.stats import kendalltau
-        t = kendalltau(a, b).statistic
+        from mmdonna.surrogate import kendall_tau
+        t = kendall_tau(a, b)
         tau = None if not np.isfinite(t) else float(t)
     return dict(
         n=len(a),

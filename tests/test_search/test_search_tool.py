@@ -21,7 +21,8 @@ model = dict(
     ])
 small = dict(batch_size=32, dataset=dict(indices=64))
 teacher_cfg_options = dict(train_cfg=dict(max_epochs=1),
-                           train_dataloader=small)
+                           train_dataloader=small,
+                           val_dataloader=dict(dataset=dict(indices=16)))
 train_dataloader = small
 bkd_train_cfg = dict(max_epochs=1)
 bkd_custom_hooks = [
