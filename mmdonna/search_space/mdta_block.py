@@ -1,7 +1,6 @@
 """Light attention block family: Restormer's transposed (channel-wise)
 attention, whose cost is linear in the number of pixels."""
 import torch
-import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import nn
 
@@ -10,9 +9,19 @@ from .restoration_utils import check_choices, conv, input_adapter
 from .utils import make_divisible
 
 
+def l2_normalize(x: torch.Tensor,
+                 dim: int = -1,
+                 eps: float = 1e-12) -> torch.Tensor:
+    """``F.normalize(x, dim=dim)`` with products instead of powers: ONNX
+    Runtime's ``Pow`` kernel is several times slower than ``Mul`` on large
+    maps (measured: 100 ms vs ~5 ms for 2M elements on one CPU thread)."""
+    return x * torch.rsqrt((x * x).sum(dim, keepdim=True).clamp_min(eps * eps))
+
+
 class _LayerNorm2d(nn.Module):
     """LayerNorm over the channels of every pixel of an N x C x H x W map
-    (written out so ONNX needs no transposes)."""
+    (written out so ONNX needs no transposes; no ``pow``, see
+    :func:`l2_normalize`)."""
 
     def __init__(self, channels: int, eps: float = 1e-5):
         super().__init__()
@@ -21,9 +30,9 @@ class _LayerNorm2d(nn.Module):
         self.eps = eps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        mu = x.mean(1, keepdim=True)
-        var = (x - mu).pow(2).mean(1, keepdim=True)
-        return (x - mu) / torch.sqrt(var + self.eps) * self.weight + self.bias
+        d = x - x.mean(1, keepdim=True)
+        var = (d * d).mean(1, keepdim=True)
+        return d * torch.rsqrt(var + self.eps) * self.weight + self.bias
 
 
 class _TransposedAttention(nn.Module):
@@ -42,8 +51,8 @@ class _TransposedAttention(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n, c, h, w = x.shape
         q, k, v = self.qkv_dw(self.qkv(x)).chunk(3, dim=1)
-        q = F.normalize(q.reshape(n, self.heads, c // self.heads, h * w), -1)
-        k = F.normalize(k.reshape(n, self.heads, c // self.heads, h * w), -1)
+        q = l2_normalize(q.reshape(n, self.heads, c // self.heads, h * w))
+        k = l2_normalize(k.reshape(n, self.heads, c // self.heads, h * w))
         v = v.reshape(n, self.heads, c // self.heads, h * w)
         attn = (q @ k.transpose(-2, -1) * self.temperature).softmax(-1)
         return self.proj((attn @ v).reshape(n, c, h, w))
