@@ -97,3 +97,43 @@ def tiny_bkd_config(task: str,
     cfg.default_hooks.checkpoint.interval = iters
     cfg.default_hooks.logger.interval = 10
     return cfg
+
+
+def tiny_search_config(task: str,
+                       work_dir: str,
+                       teacher_checkpoint: str,
+                       bkd_iters: int = 20,
+                       finetune_iters: int = 8) -> Config:
+    """The task's search config on tiny settings: tiny teacher, 2 blocks x
+    4 options, 32x32 latency input, few timing runs, a small NSGA-II."""
+    cfg = Config.fromfile(
+        osp.join(CONFIGS, TASKS[task]['prefix'] + '_search.py'))
+    bkd = tiny_bkd_config(task, work_dir, teacher_checkpoint, bkd_iters)
+    cfg.work_dir = work_dir
+    cfg.model = bkd.model
+    # 2 x 2 architectures: a small front, so few subnets to export
+    for block in cfg.model.blocks:
+        block.options = [TINY_OPTIONS[0], TINY_OPTIONS[3]]
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        if cfg.get(key):
+            cfg[key] = bkd[key]
+    cfg.bkd_custom_hooks = bkd.custom_hooks
+    cfg.bkd_train_cfg.max_iters = bkd_iters
+    cfg.bkd_param_scheduler.T_max = bkd_iters
+    cfg.default_hooks.checkpoint.interval = bkd_iters
+    cfg.default_hooks.logger.interval = 10
+    cfg.latency.targets[0].update(warmup=1, repeats=3)
+    cfg.latency.calibrate = 2
+    cfg.train_cfg.update(pop_size=8, n_gen=3, num_random_samples=50)
+    # the exported subnets train with the teacher config's data: shrink it
+    # through a tiny copy of the teacher config
+    teacher = tiny_teacher_config(task, work_dir)
+    teacher_file = osp.join(work_dir, 'tiny_teacher.py')
+    teacher.dump(teacher_file)
+    cfg.teacher_config = teacher_file
+    n = finetune_iters
+    cfg.finetune.train_cfg.update(max_iters=n, val_interval=n)
+    cfg.finetune.param_scheduler.T_max = n
+    cfg.finetune.default_hooks.checkpoint.interval = n
+    cfg.finetune.default_hooks.logger.interval = 4
+    return cfg

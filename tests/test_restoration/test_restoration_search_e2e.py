@@ -1,0 +1,81 @@
+"""End to end on tiny settings: tools/search.py's pipeline on the EDSR
+search config (BKD, library, LUT, KD filter, NSGA-II, hardware in the
+loop), export of a front architecture into the stock mmagic editor, KD
+finetuning with the stock Runner and metrics, and ONNX export."""
+import json
+import os
+import os.path as osp
+
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmengine.runner import Runner
+from mmengine.runner.checkpoint import find_latest_checkpoint, load_checkpoint
+
+from mmdonna.export.onnx_export import build_deploy_model, export_onnx
+from mmdonna.registry import MODELS
+from mmdonna.search.pipeline import run_pipeline
+from .utils import random_teacher_checkpoint, tiny_search_config
+
+
+def test_sr_search_export_finetune_onnx(tmp_path):
+    work_dir = str(tmp_path / 'search')
+    os.makedirs(work_dir)
+    teacher = random_teacher_checkpoint('sr', str(tmp_path / 'teacher.pth'))
+    cfg = tiny_search_config('sr', work_dir, teacher)
+    stages = dict((s, status) for s, status, _ in run_pipeline(cfg, work_dir))
+    assert stages['teacher'] == 'given' and stages['bkd'] == 'done'
+    assert stages['export'] == 'done'
+    for name in ('block_library.json', 'latency_lut.json', 'pareto.json',
+                 'report.md', 'pareto.png'):
+        assert osp.exists(osp.join(work_dir, name)), name
+    with open(osp.join(work_dir, 'pareto.json')) as f:
+        pareto = json.load(f)
+    (entry, ) = pareto['targets'].values()
+    assert entry['teacher']['latency_measured_ms'] > 0
+    front = entry['front']
+    assert front and all(a['latency_measured_ms'] > 0 for a in front)
+    lat = [a['latency_lut_ms'] for a in front]
+    assert lat == sorted(lat)  # fastest first, surrogate falls along it
+    sur = [a['surrogate'] for a in front]
+    assert all(a >= b for a, b in zip(sur, sur[1:]))
+
+    # the best front architecture, exported by the pipeline: the searched
+    # body inside the stock editor, with the BKD weights
+    py = osp.join(work_dir, 'subnets', front[-1]['name'] + '.py')
+    sub = Config.fromfile(py)
+    init_default_scope('mmagic')
+    supernet = MODELS.build(cfg.model)
+    load_checkpoint(
+        supernet,
+        find_latest_checkpoint(osp.join(work_dir, 'bkd')),
+        map_location='cpu',
+        logger='silent')
+    student = sub.model.student
+    assert student.type == 'BaseEditModel'
+    assert student.generator.base.type == 'mmagic.EDSRNet'
+    assert student.pixel_loss.type == 'L1Loss'
+    x = torch.rand(1, 3, 12, 12)
+    deployed = build_deploy_model(sub, py[:-3] + '.pth')
+    expected = supernet.export_option('generator.body.1',
+                                      front[-1]['code'][1]).eval()
+    body = deployed.generator.base.body[1]
+    with torch.no_grad():
+        f = torch.randn(1, 16, 12, 12)
+        torch.testing.assert_close(body(f), expected(f))
+        assert deployed(x, mode='tensor').shape == (1, 3, 24, 24)
+
+    # KD finetuning with the stock Runner, mmagic metrics and losses
+    runner = Runner.from_cfg(sub)
+    runner.train()
+    hist = runner.message_hub.get_scalar('train/loss_distill0')
+    assert len(hist.data[0]) == sub.train_cfg.max_iters
+    runner.val()  # mmagic's MultiValLoop returns nothing: read the hub
+    psnr = runner.message_hub.get_scalar('val/PSNR').current()
+    ssim = runner.message_hub.get_scalar('val/SSIM').current()
+    assert np.isfinite(psnr) and psnr > 5 and 0 < ssim <= 1
+    ckpt = find_latest_checkpoint(sub.work_dir)
+    model = build_deploy_model(sub, ckpt)
+    diff = export_onnx(model, (1, 3, 16, 16), str(tmp_path / 'sr.onnx'))
+    assert diff < 1e-3
