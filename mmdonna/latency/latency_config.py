@@ -11,11 +11,21 @@ from .base_latency_estimator import BaseLatencyEstimator
 from .errors import LatencyConfigError
 
 #: Used when a config has no ``latency`` key: one single-thread host ONNX
-#: Runtime target.
+#: Runtime target, the one of ``configs/_base_/latency/host_ort.py`` (see the
+#: reasons there).
 DEFAULT_LATENCY = dict(
-    targets=[dict(type='mmdonna.OnnxRuntimeEstimator')],
+    targets=[
+        dict(
+            type='mmdonna.OnnxRuntimeEstimator',
+            intra_op_threads=1,
+            inter_op_threads=1,
+            clock='thread_cpu',
+            cache_flush_mb=16,
+            warmup=10,
+            repeats=50)
+    ],
     lut_file='latency_lut.json',
-    metric='median_ms',
+    metric='min_ms',
     calibrate=8,
     seed=0,
     input_shape=None)

@@ -39,6 +39,17 @@ def test_onnxruntime_measures_a_tiny_module():
     assert big['min_ms'] > r['min_ms']
 
 
+def test_thread_cpu_clock_and_cache_flush():
+    est = OnnxRuntimeEstimator(
+        clock='thread_cpu', cache_flush_mb=1, warmup=1, repeats=5)
+    assert est.target_id == 'host-ort-cpu-1t-cputime'
+    assert est.meta()['clock'] == 'thread_cpu'
+    small = est.measure(_tiny(), (1, 3, 16, 16))
+    big = est.measure(_tiny(), (1, 3, 128, 128))
+    assert small['ok'] and big['ok'] and small['repeats'] == 5
+    assert big['min_ms'] > small['min_ms'] > 0
+
+
 def test_export_failure_is_a_logged_skip(capfd):
     est = OnnxRuntimeEstimator(warmup=0, repeats=1)
     r = est.measure(_NotExportable(), (2, 2))
@@ -67,6 +78,9 @@ def test_export_is_quiet_and_restores_mode():
     (dict(intra_op_threads=-1), 'intra_op_threads'),
     (dict(graph_optimization_level='max'), 'graph_optimization_level'),
     (dict(cpu_affinity=[9999]), 'cpu_affinity'),
+    (dict(clock='cycles'), 'clock'),
+    (dict(clock='thread_cpu', intra_op_threads=2), 'intra_op_threads=1'),
+    (dict(cache_flush_mb=-1), 'cache_flush_mb'),
 ])
 def test_onnxruntime_bad_settings(kwargs, key):
     with pytest.raises(LatencyConfigError, match=key) as e:

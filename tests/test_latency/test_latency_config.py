@@ -1,10 +1,15 @@
 """The ``latency`` config key: building, choosing and naming targets."""
+import os.path as osp
+
 import pytest
+from mmengine.config import Config
 
 from mmdonna.latency import (DEFAULT_LATENCY, AdbEstimator, FlopsEstimator,
                              LatencyConfigError, OnnxRuntimeEstimator,
                              build_estimator, build_targets, latency_settings,
                              lut_path, select_target)
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def test_default_is_one_single_thread_host_target():
@@ -12,8 +17,13 @@ def test_default_is_one_single_thread_host_target():
     assert settings == DEFAULT_LATENCY and settings is not DEFAULT_LATENCY
     (target, ) = build_targets(settings)
     assert isinstance(target, OnnxRuntimeEstimator)
-    assert target.target_id == 'host-ort-cpu-1t'
+    assert target.target_id == 'host-ort-cpu-1t-cputime'
     assert target.intra_op_threads == 1 and target.inter_op_threads == 1
+    # the documented host target config is the same target
+    host = Config.fromfile(
+        osp.join(ROOT, 'configs', '_base_', 'latency',
+                 'host_ort.py')).latency.to_dict()
+    assert dict(host, input_shape=None) == DEFAULT_LATENCY
 
 
 def test_build_by_type_or_backend_without_touching_the_config():
@@ -68,7 +78,7 @@ def test_select_target_and_lut_path():
     assert select_target(targets, '0') is targets[0]
     with pytest.raises(LatencyConfigError, match='matches no target') as e:
         select_target(targets, 'adb-R58M')
-    assert 'host-ort-cpu-1t' in str(e.value)
+    assert "'host-ort-cpu-1t'" in str(e.value)
     assert lut_path(settings, 'wd',
                     'gflops/2') == ('wd/latency_lut.gflops_2.json')
     settings['lut_file'] = 'latency_lut.json'

@@ -37,7 +37,7 @@ def test_lut_and_validation_on_the_digits_config(tmp_path):
     cfg.write_text(f'_base_ = [{BKD!r}, {HOST!r}]\n'
                    'latency = dict(targets=[dict(\n'
                    "    type='mmdonna.OnnxRuntimeEstimator', warmup=1,\n"
-                   '    repeats=2)], calibrate=1)\n')
+                   "    repeats=2, clock='thread_cpu')], calibrate=1)\n")
     work = tmp_path / 'work'
     proc = _run([
         str(cfg), '--work-dir',
@@ -46,7 +46,8 @@ def test_lut_and_validation_on_the_digits_config(tmp_path):
     out = _result(proc)
     lut = json.load(open(work / 'latency_lut.json'))
     assert lut['format'] == 'mmdonna.latency_lut.v1'
-    assert lut['target_id'] == 'host-ort-cpu-1t' and lut['metric'] == 'min_ms'
+    assert lut['target_id'] == 'host-ort-cpu-1t-cputime'
+    assert lut['metric'] == 'min_ms'
     assert len(lut['blocks']) == 5
     assert all(r['ok'] for b in lut['blocks'] for r in b['options'])
     v = out['validation']

@@ -1,24 +1,33 @@
 # Latency target: this machine's CPU through ONNX Runtime. Inherit it in a
 # bkd/search config (`_base_ = [..., '../_base_/latency/host_ort.py']`), then
 #   python tools/measure_latency.py CONFIG --lut --validate 10
+# (mmdonna.latency.DEFAULT_LATENCY, used by configs without `latency`, is the
+# same target.)
 latency = dict(
     targets=[
         dict(
             type='mmdonna.OnnxRuntimeEstimator',
-            # one thread, sequential graph, no spinning: on a shared 2-core
-            # host more threads mostly measure the neighbours' load
+            # one thread, sequential graph, no spinning: on a shared host more
+            # threads mostly measure the neighbours' load
             intra_op_threads=1,
             inter_op_threads=1,
+            # time runs by this thread's CPU time: the time the OS gives the
+            # core to other processes is not the model's (target id
+            # 'host-ort-cpu-1t-cputime')
+            clock='thread_cpu',
+            # evict the per-core caches (4 MiB L2 here) before each run: a
+            # block timed alone then starts from the cold weights it sees
+            # inside the network, and block sums match whole networks
+            cache_flush_mb=16,
             warmup=10,
             repeats=50)
     ],
     # one file per target; put {target_id} in the name for several targets
     lut_file='latency_lut.json',
-    # other processes can only add time to a run: on a shared CPU the fastest
-    # of 50 runs is the least disturbed estimate (use 'median_ms' on a
-    # dedicated device)
+    # slow episodes (memory traffic of other processes) only ever add time:
+    # the fastest of 50 runs is the least disturbed estimate
     metric='min_ms',
-    # whole architectures measured to fit offset + scale of the block sum
-    # (blocks run alone are cache-hot and pay one call each)
+    # whole architectures (plus the teacher) measured to fit offset + scale
+    # of the block sum; never used for validation
     calibrate=8,
     seed=0)
