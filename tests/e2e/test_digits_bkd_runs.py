@@ -1,0 +1,71 @@
+"""tools/train.py on the digits BKD config: a killed run resumes with
+--resume, and BKD runs under MMEngine's launcher with 2 CPU processes
+(gloo)."""
+import glob
+import os
+import os.path as osp
+import signal
+import subprocess
+import sys
+import time
+
+from .conftest import BKD_CFG, ROOT
+
+
+def _opts(teacher_dir, epochs):
+    return [
+        '--cfg-options', f'model.teacher_checkpoint={teacher_dir}',
+        f'train_cfg.max_epochs={epochs}', f'param_scheduler.T_max={epochs}',
+        'default_hooks.checkpoint.interval=1',
+        'default_hooks.checkpoint.max_keep_ckpts=5',
+        'default_hooks.logger.interval=5'
+    ]
+
+
+def test_killed_bkd_resumes(digits_teacher, tmp_path):
+    work_dir = str(tmp_path / 'bkd')
+    cmd = [sys.executable, 'tools/train.py', BKD_CFG, '--work-dir', work_dir
+           ] + _opts(digits_teacher['work_dir'], 3)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    deadline = time.time() + 600
+    while not osp.exists(osp.join(work_dir, 'epoch_1.pth')):
+        assert proc.poll() is None, 'BKD exited before its first checkpoint'
+        assert time.time() < deadline, 'no checkpoint within 10 minutes'
+        time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGKILL)  # a hard kill mid-training
+    proc.wait()
+    assert not osp.exists(osp.join(work_dir, 'block_library.json'))
+    out = subprocess.run(
+        cmd + ['--resume'], cwd=ROOT, capture_output=True, text=True)
+    log = out.stdout + out.stderr
+    assert out.returncode == 0, log[-3000:]
+    assert 'resumed epoch: ' in log, log[-3000:]
+    resumed = int(log.split('resumed epoch: ')[1].split(',')[0])
+    assert resumed >= 1
+    assert f'Epoch(train) [{resumed}]' not in log  # not trained again
+    assert osp.exists(osp.join(work_dir, 'epoch_3.pth'))
+    assert osp.exists(osp.join(work_dir, 'block_library.json'))
+
+
+def test_bkd_under_launcher_with_two_processes(digits_teacher, tmp_path):
+    work_dir = str(tmp_path / 'ddp')
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    cmd = [
+        sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
+        '--master_port=29533', 'tools/train.py', BKD_CFG, '--launcher',
+        'pytorch', '--work-dir', work_dir
+    ] + _opts(digits_teacher['work_dir'], 1)
+    out = subprocess.run(
+        cmd, cwd=ROOT, capture_output=True, text=True, env=env, timeout=900)
+    log = out.stdout + out.stderr
+    assert out.returncode == 0, log[-3000:]
+    assert 'Distributed launcher: pytorch' in log or 'world_size' in log
+    # 2 processes split the 1,257 training digits: 10 iterations each
+    assert 'Epoch(train) [1][10/10]' in log, log[-3000:]
+    assert glob.glob(osp.join(work_dir, 'epoch_1.pth'))
+    assert osp.exists(osp.join(work_dir, 'block_library.json'))
