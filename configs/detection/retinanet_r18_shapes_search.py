@@ -14,8 +14,11 @@ teacher_cfg_options = dict()
 # The BKD run (tools/search.py runs it before searching), kept reachable
 # because this config replaces the loop and the hooks.
 bkd_train_cfg = {{_base_.train_cfg}}
+bkd_param_scheduler = {{_base_.param_scheduler}}
 bkd_custom_hooks = {{_base_.custom_hooks}}
 custom_hooks = []
+# the search steps no schedule (and reads no data)
+param_scheduler = None
 
 # Quality surrogate, lower is better; 'mean' normalisation so that the
 # early, low-NSR stages count as much as the late ones.

@@ -1,0 +1,121 @@
+"""End to end on tiny settings: benchmarks/detection_search.py runs the
+whole DONNA pipeline for a stock mmdet RetinaNet config (teacher, BKD on
+detection images, library, LUT + fixed part, filter, NSGA-II, whole-detector
+re-measurement, export), validates the LUT, finetunes a searched detector
+with distillation and evaluates it and the teacher with CocoMetric."""
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+from mmengine.config import Config
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+DATA = '''
+data_root = '{data}/'
+gen = dict(img_size=128, min_size=16, max_size=40, max_objects=3)
+train_dataloader = dict(
+    batch_size=4,
+    dataset=dict(data_root=data_root,
+                 generate=dict(num_images=8, seed=0, **gen)))
+'''
+TEACHER = '''
+_base_ = ['{root}/configs/detection/retinanet_r18_shapes_teacher.py']
+''' + DATA + '''
+val_dataloader = dict(
+    batch_size=4,
+    dataset=dict(data_root=data_root,
+                 generate=dict(num_images=4, seed=1, **gen)))
+test_dataloader = dict(
+    batch_size=4,
+    dataset=dict(data_root=data_root,
+                 generate=dict(num_images=4, seed=2, **gen)))
+val_evaluator = dict(ann_file=data_root + 'annotations/val.json')
+test_evaluator = dict(ann_file=data_root + 'annotations/test.json')
+train_cfg = dict(max_epochs=2, val_interval=2)
+# keep every box: a 2-epoch detector scores below the stock 0.05
+model = dict(test_cfg=dict(score_thr=0.0))
+param_scheduler = [dict(type='ConstantLR', factor=1.0)]
+'''
+SEARCH = '''
+_base_ = ['{root}/configs/detection/retinanet_r18_shapes_search.py']
+teacher_config = '{tmp}/tiny_teacher.py'
+''' + DATA + '''
+model = dict(blocks=[
+    dict(path='backbone.layer2',
+         options=[dict(type='MBConv', kernel=3, expand=3),
+                  dict(type='ResBlock', groups=4, width=0.5)]),
+    dict(path='backbone.layer3',
+         options=[dict(type='MBConv', kernel=3, expand=3),
+                  dict(type='ResBlock')]),
+])
+bkd_train_cfg = dict(max_epochs=1)
+bkd_custom_hooks = [
+    dict(type='mmdonna.BlockLibraryHook',
+         dataloader=dict(
+             batch_size=4, num_workers=0,
+             sampler=dict(type='DefaultSampler', shuffle=False),
+             dataset=dict(
+                 type='mmdonna.DonnaCocoDataset', data_root=data_root,
+                 ann_file='annotations/val.json', data_prefix=dict(img='val/'),
+                 metainfo={{{{_base_.shapes_metainfo}}}}, test_mode=True,
+                 generate=dict(num_images=4, seed=1, **gen),
+                 pipeline={{{{_base_.shapes_test_pipeline}}}})))
+]
+latency = dict(
+    targets=[dict(type='mmdonna.OnnxRuntimeEstimator', warmup=1, repeats=3)],
+    calibrate=0)
+kd_filter = dict(min_keep=2, max_cost_ratio=dict())
+train_cfg = dict(pop_size=4, n_gen=2, num_random_samples=8)
+finetune = dict(
+    train_cfg=dict(type='EpochBasedTrainLoop', max_epochs=1, val_interval=1),
+    param_scheduler=[dict(type='ConstantLR', factor=1.0)])
+'''
+
+
+def test_detection_benchmark_end_to_end_on_tiny_settings(tmp_path):
+    fmt = dict(root=ROOT, tmp=str(tmp_path), data=str(tmp_path / 'data'))
+    (tmp_path / 'tiny_teacher.py').write_text(TEACHER.format(**fmt))
+    cfg = tmp_path / 'tiny_search.py'
+    cfg.write_text(SEARCH.format(**fmt))
+    work = tmp_path / 'work'
+    proc = subprocess.run([
+        sys.executable,
+        osp.join(ROOT, 'benchmarks', 'detection_search.py'), '--config',
+        str(cfg), '--work-dir',
+        str(work), '--validate', '2'
+    ],
+                          cwd=str(tmp_path),
+                          env=dict(os.environ, PYTHONPATH=ROOT),
+                          capture_output=True,
+                          text=True,
+                          timeout=1800)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    res = json.loads((work / 'detection_benchmark.json').read_text())
+    assert [s[0] for s in res['stages']][:3] == ['teacher', 'bkd', 'library']
+    assert all(s[1] == 'done' for s in res['stages']), res['stages']
+    # the teacher and the finetuned detector evaluated by CocoMetric
+    logs = proc.stdout + proc.stderr
+    assert 'results of the whole dataset is empty' not in logs
+    assert 0.0 <= res['teacher_metrics']['coco/bbox_mAP'] <= 1.0
+    (row, ) = res['rows']
+    assert 0.0 <= row['result']['finetuned']['coco/bbox_mAP'] <= 1.0
+    assert 0.0 <= row['result']['bkd_init']['coco/bbox_mAP'] <= 1.0
+    # whole-detector latency: the searched one measured faster than the
+    # teacher, and the LUT (blocks + fixed part) validated on 2 detectors
+    assert row['entry']['latency_measured_ms'] < res['teacher'][
+        'latency_measured_ms']
+    v = res['validation']
+    assert v['measured'] == 2 and v['mean_abs_pct_error'] >= 0
+    assert 0 < v['fixed_pct_of_teacher'] < 100
+    # the finetuned subnet is a plain mmdet detector config with the
+    # searched DonnaBackbone in the stock neck/head, distilling FPN outputs
+    sub = Config.fromfile(
+        str(work / 'subnets' / (row['entry']['name'] + '.py')))
+    assert sub.model.student.type == 'RetinaNet'
+    assert sub.model.student.backbone.type == 'mmdonna.DonnaBackbone'
+    assert sub.model.distill[0].student == 'neck.fpn_convs.0'
+    ft = work / 'finetune' / row['entry']['name']
+    assert (ft / 'epoch_1.pth').exists()
+    assert 'ratio: searched detector' in proc.stdout
