@@ -279,7 +279,14 @@ def run_pipeline(cfg: Config,
     stages += runner.train_loop.stage_log
     model = getattr(runner.model, 'module', runner.model)
     stages.append(export_stage(cfg, work_dir, model, pareto))
+    from mmdonna.export.finetune_stage import finetune_stage
+    row, table = finetune_stage(cfg, work_dir, pareto, launcher)
+    stages.append(row)
     if is_main_process():
         from .search_report import write_search_report
         write_search_report(work_dir, stages)
+        if table:
+            with open(osp.join(work_dir, 'report.md'), 'a') as f:
+                f.write('\n## Finetuned models vs the teacher\n\n' + table +
+                        '\n')
     return stages

@@ -1,0 +1,137 @@
+"""Finetune chosen front architectures (KD from the teacher, stock Runner)
+and compare them with the teacher: accuracy, measured latency, params."""
+import copy
+import os.path as osp
+from typing import List, Tuple
+
+import numpy as np
+from mmengine.config import Config
+from mmengine.dist import is_main_process
+from mmengine.logging import print_log
+from mmengine.runner import Runner
+
+from mmdonna.utils import atomic_write_json, config_hash
+from mmdonna.utils.io import ArtifactError, load_json_artifact
+
+DONE_FORMAT = 'mmdonna.finetune_done.v1'
+FINETUNE_FRONT_KEYS = ('num', 'metric', 'cfg_options')
+
+
+def pick_front(front: List[dict], num: int) -> List[dict]:
+    """``num`` architectures spread evenly over a front sorted by latency
+    (fastest first); one gives the middle of the front."""
+    if num <= 0 or not front:
+        return []
+    if num >= len(front):
+        return list(front)
+    idx = np.linspace(0, len(front) - 1, num + 2)[1:-1] if num == 1 else \
+        np.linspace(0, len(front) - 1, num)
+    return [front[int(round(i))] for i in idx]
+
+
+def _run_once(cfg: Config, marker: str, metric: str, train: bool) -> float:
+    """Train (resuming) and/or validate once; the metric is kept in
+    ``marker`` so a rerun skips the work."""
+    digest = config_hash(cfg.to_dict())
+    if osp.exists(marker):
+        try:
+            return load_json_artifact(marker, DONE_FORMAT, digest,
+                                      'finetune marker')['metric']
+        except ArtifactError as e:
+            print_log(f'{e}; running again', 'current')
+    runner = Runner.from_cfg(cfg)
+    if train:
+        runner.train()
+    metrics = runner.val() if not train else runner.val_loop.run()
+    if metric not in metrics:
+        raise KeyError(f'finetune_front.metric={metric!r} is not among the '
+                       f'validation metrics {sorted(metrics)}')
+    value = float(metrics[metric])
+    if is_main_process():
+        atomic_write_json(
+            marker, dict(format=DONE_FORMAT, config_hash=digest, metric=value))
+    return value
+
+
+def finetune_stage(cfg: Config,
+                   work_dir: str,
+                   pareto: dict,
+                   launcher: str = 'none') -> Tuple[tuple, str]:
+    """Finetune ``finetune_front.num`` architectures per target and
+    evaluate the teacher with the same metric.
+
+    Returns:
+        tuple: (stage row, markdown table of the models and the teacher).
+    """
+    fcfg = copy.deepcopy(cfg.get('finetune_front') or {})
+    unknown = set(fcfg) - set(FINETUNE_FRONT_KEYS)
+    if unknown:
+        raise KeyError(f'finetune_front has unknown keys {sorted(unknown)}; '
+                       f'allowed: {FINETUNE_FRONT_KEYS}')
+    num = int(fcfg.get('num', 1))
+    metric = fcfg.get('metric', 'accuracy/top1')
+    overrides = fcfg.get('cfg_options') or {}
+    if num == 0:
+        return ('finetune', 'skipped', 'finetune_front.num=0'), ''
+    tcfg = Config.fromfile(cfg.teacher_config)
+    tcfg.work_dir = osp.join(work_dir, 'finetune', 'teacher_eval')
+    tcfg.load_from = cfg.model.teacher_checkpoint
+    tcfg.launcher = launcher
+    tcfg.experiment_name = 'teacher_eval'
+    teacher_metric = _run_once(tcfg, osp.join(tcfg.work_dir, 'eval_done.json'),
+                               metric, False)
+    rows = []
+    for target, entry in pareto['targets'].items():
+        t = entry['teacher']
+        rows.append(
+            dict(
+                target=target,
+                name='teacher',
+                metric=teacher_metric,
+                latency_ms=t.get('latency_measured_ms'),
+                lut_ms=t.get('latency_lut_ms'),
+                params=t.get('params')))
+        for arch in pick_front(entry['front'], num):
+            py = osp.join(work_dir, 'subnets', arch['name'] + '.py')
+            scfg = Config.fromfile(py)
+            scfg.merge_from_dict(copy.deepcopy(overrides))
+            scfg.launcher = launcher
+            scfg.resume = True  # an interrupted finetune continues
+            value = _run_once(scfg,
+                              osp.join(scfg.work_dir, 'finetune_done.json'),
+                              metric, True)
+            rows.append(
+                dict(
+                    target=target,
+                    name=arch['name'],
+                    metric=value,
+                    latency_ms=arch.get('latency_measured_ms'),
+                    lut_ms=arch.get('latency_lut_ms'),
+                    params=arch.get('params')))
+    if is_main_process():
+        atomic_write_json(
+            osp.join(work_dir, 'finetune_results.json'),
+            dict(metric=metric, rows=rows))
+    table = format_table(rows, metric)
+    print_log('\n' + table, 'current')
+    return ('finetune', 'done',
+            f'{len(rows) - len(pareto["targets"])} subnets'), table
+
+
+def _fmt(v, spec):
+    return '-' if v is None else format(v, spec)
+
+
+def format_table(rows: List[dict], metric: str) -> str:
+    """Markdown table of the finetuned models next to the teacher."""
+    lines = [
+        f'| target | model | {metric} | measured latency (ms) | '
+        f'LUT latency (ms) | params |', '|---|---|---|---|---|---|'
+    ]
+    for r in rows:
+        lines.append(f'| {r["target"]} | {r["name"]} | '
+                     f'{_fmt(r["metric"], ".2f")} | '
+                     f'{_fmt(r["latency_ms"], ".3f")} | '
+                     f'{_fmt(r["lut_ms"], ".3f")} | '
+                     f'{_fmt(r["params"], ",")} |')
+    return '\n'.join(lines)
