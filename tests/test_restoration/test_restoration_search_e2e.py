@@ -5,6 +5,7 @@ finetuning with the stock Runner and metrics, and ONNX export."""
 import json
 import os
 import os.path as osp
+import shutil
 
 import numpy as np
 import torch
@@ -16,7 +17,7 @@ from mmengine.runner.checkpoint import find_latest_checkpoint, load_checkpoint
 from mmdonna.export.onnx_export import build_deploy_model, export_onnx
 from mmdonna.registry import MODELS
 from mmdonna.search.pipeline import run_pipeline
-from .utils import random_teacher_checkpoint, tiny_search_config
+from .utils import CONFIGS, random_teacher_checkpoint, tiny_search_config
 
 
 def test_sr_search_export_finetune_onnx(tmp_path):
@@ -79,3 +80,22 @@ def test_sr_search_export_finetune_onnx(tmp_path):
     model = build_deploy_model(sub, ckpt)
     diff = export_onnx(model, (1, 3, 16, 16), str(tmp_path / 'sr.onnx'))
     assert diff < 1e-3
+
+    # the trio's finetune config points at the fastest exported subnet of
+    # work_dirs/<search config>/ and only lengthens its schedule
+    layout = tmp_path / 'repo'
+    os.makedirs(layout / 'configs' / 'restoration')
+    shutil.copytree(
+        osp.join(work_dir, 'subnets'),
+        layout / 'work_dirs' / 'edsr_skimage-x2_search' / 'subnets')
+    shutil.copy(
+        osp.join(CONFIGS, 'edsr_skimage-x2_finetune.py'),
+        layout / 'configs' / 'restoration')
+    ft = Config.fromfile(
+        str(layout / 'configs/restoration/edsr_skimage-x2_finetune.py'))
+    fastest = Config.fromfile(
+        osp.join(work_dir, 'subnets', front[0]['name'] + '.py'))
+    assert front[0]['name'] == 'host-ort-cpu-1t_arch00'
+    assert ft.model.student == fastest.model.student
+    assert ft.model.type == 'mmdonna.DonnaKDModel'
+    assert ft.train_cfg.max_iters > sub.train_cfg.max_iters

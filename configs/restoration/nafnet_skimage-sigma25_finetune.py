@@ -1,0 +1,20 @@
+# KD finetuning of a searched NAFNet denoiser, the last config of the
+# bkd -> search -> finetune trio. `python tools/search.py
+# configs/restoration/nafnet_skimage-sigma25_search.py` exports every front
+# architecture as work_dirs/nafnet_skimage-sigma25_search/subnets/<name>.py: the
+# stock NAFNet editor (PSNR loss, PSNR/SSIM) with its stages replaced by
+# mmdonna.DonnaBackbone, initialised from the BKD weights (<name>.pth) and
+# distilled from the teacher's output, set up by the search config's
+# `finetune` key. This file points at one of them (arch00: the fastest front
+# architecture; see report.md / pareto.json for the others) and trains it
+# for longer:
+#   python tools/train.py configs/restoration/nafnet_skimage-sigma25_finetune.py
+_base_ = [
+    '../../work_dirs/nafnet_skimage-sigma25_search/subnets/'
+    'host-ort-cpu-1t_arch00.py'
+]
+work_dir = 'work_dirs/nafnet_skimage-sigma25_finetune'
+max_iters = 3000
+train_cfg = dict(max_iters=max_iters, val_interval=1000)
+param_scheduler = dict(T_max=max_iters)
+default_hooks = dict(checkpoint=dict(interval=1000))
