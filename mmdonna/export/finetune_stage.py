@@ -11,6 +11,7 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from mmdonna.utils import atomic_write_json, config_hash
+from mmdonna.utils.config import load_config
 from mmdonna.utils.io import ArtifactError, load_json_artifact
 
 DONE_FORMAT = 'mmdonna.finetune_done.v1'
@@ -73,7 +74,7 @@ def finetune_stage(cfg: Config,
     overrides = fcfg.get('cfg_options') or {}
     if num == 0:
         return ('finetune', 'skipped', 'finetune_front.num=0'), ''
-    tcfg = Config.fromfile(cfg.teacher_config)
+    tcfg = load_config(cfg.teacher_config)
     tcfg.work_dir = osp.join(work_dir, 'finetune', 'teacher_eval')
     tcfg.load_from = cfg.model.teacher_checkpoint
     tcfg.launcher = launcher

@@ -13,6 +13,7 @@ from torch import nn
 from mmdonna.registry import MODELS
 from mmdonna.search_space import SearchSpace
 from mmdonna.search_space.builder import SearchSpaceError, infer_stride
+from mmdonna.utils.config import load_config
 
 #: Default distillation point per model family (the logits of mmpretrain's
 #: linear heads); configs override with ``finetune.distill``.
@@ -225,7 +226,7 @@ def export_front(cfg: Config, work_dir: str, supernet,
     if not cfg.get('teacher_config'):
         raise KeyError('teacher_config is not set: point it at the '
                        "teacher's training config to export subnets")
-    teacher_cfg = Config.fromfile(cfg.teacher_config)
+    teacher_cfg = load_config(cfg.teacher_config)
     teacher_ckpt = cfg.model.get('teacher_checkpoint')
     if teacher_ckpt is None:
         raise KeyError('model.teacher_checkpoint is not set: the exported '

@@ -10,6 +10,7 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from mmdonna.utils import atomic_write_json, load_json_artifact
+from mmdonna.utils.config import load_config
 from .block_loss_sum import block_loss_sum, normalise_block_losses
 from .linear_accuracy_predictor import (RESULTS_FORMAT, evaluate_split,
                                         nsr_features)
@@ -81,7 +82,7 @@ def collect_predictor_results(cfg: Config, work_dir: str, supernet,
                 f'predictor.finetune is {overrides}; delete it or restore '
                 f'the budget')
     done = {tuple(r['code']) for r in state['results']}
-    teacher_cfg = Config.fromfile(cfg.teacher_config)
+    teacher_cfg = load_config(cfg.teacher_config)
     for i, code in enumerate(sample_codes(space, num, seed)):
         if tuple(code) in done:
             continue
