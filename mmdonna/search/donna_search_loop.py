@@ -258,7 +258,9 @@ class DonnaSearchLoop(BaseLoop):
                 metric=metric,
                 teacher=dict(
                     latency_measured_ms=measured_value(teacher, metric),
-                    latency_lut_ms=latency[t]['teacher_ms'],
+                    # the LUT's own prediction for the teacher's blocks
+                    latency_lut_ms=float(latency[t]['offset'] +
+                                         latency[t]['teacher'].sum()),
                     surrogate=0.0,
                     params=fixed['teacher']['params'],
                     flops=fixed['teacher']['flops']),

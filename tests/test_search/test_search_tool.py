@@ -39,6 +39,7 @@ latency = dict(
     calibrate=0)
 kd_filter = dict(min_keep=2, max_cost_ratio=dict())
 train_cfg = dict(pop_size=6, n_gen=3, num_random_samples=50)
+finetune_front = dict(num=0)  # finetuning has its own tests
 '''
 STAGES = ('teacher', 'bkd', 'library', 'latency LUT', 'filter', 'search',
           'hardware in the loop', 'export')
