@@ -1,14 +1,14 @@
-"""DONNA on image restoration, both tasks in one run: PSNR / SSIM and measured
+"""DONNA on image restoration, both tasks in one run: PSNR and measured
 latency of the searched models next to their mmagic teacher.
 
 For x2 super-resolution (EDSR teacher) and sigma-25 denoising (NAFNet
 teacher) on the built-in scikit-image patches, this runs
 ``tools/search.py``'s pipeline (teacher, BKD, block library, latency LUT at a
 ``--input-size`` square input, KD filter, NSGA-II, whole-model
-re-measurement), exports ``--num-models`` front architectures that are faster
-than the teacher, finetunes each from its BKD weights with distillation from
-the teacher (the stock mmagic editor, upsampler, losses and metrics), and
-prints one table per task::
+re-measurement, export of the front, KD finetuning of ``--num-models`` front
+architectures from their BKD weights in the stock mmagic editor with its
+upsampler, losses and metrics) and prints one table per task, with the PSNR
+of the input itself (bicubic upsampling / the noisy image) for scale::
 
     python benchmarks/restoration_search.py [--quick]
 
@@ -22,18 +22,11 @@ import copy
 import json
 import os
 import os.path as osp
-import sys
-from typing import List, Optional
 
 import numpy as np
 from mmengine.config import Config
-from mmengine.runner import Runner
-from mmengine.runner.checkpoint import find_latest_checkpoint
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, ROOT)
-
-RESULT_FORMAT = 'mmdonna.restoration_benchmark_result.v1'
 TASKS = dict(
     sr=dict(
         config='configs/restoration/edsr_skimage-x2_search.py',
@@ -64,7 +57,7 @@ def parse_args():
         '--num-models',
         type=int,
         default=2,
-        help='front architectures (faster than the teacher) to finetune')
+        help='front architectures to finetune (spread over the front)')
     parser.add_argument(
         '--quick',
         action='store_true',
@@ -92,45 +85,13 @@ def task_config(task: str, work_dir: str, args) -> Config:
         cfg.bkd_train_cfg.max_iters = args.bkd_iters
         cfg.bkd_param_scheduler.T_max = args.bkd_iters
         cfg.default_hooks.checkpoint.interval = args.bkd_iters
+    cfg.finetune_front = dict(num=args.num_models, metric='PSNR')
     if args.finetune_iters:
         n = args.finetune_iters
         cfg.finetune.train_cfg.update(max_iters=n, val_interval=n)
         cfg.finetune.param_scheduler.T_max = n
         cfg.finetune.default_hooks.checkpoint.interval = n
     return cfg
-
-
-def pick_front(front: List[dict], teacher_ms: Optional[float],
-               num: int) -> List[dict]:
-    """``num`` measured front entries faster than the teacher, spread from
-    the fastest to the best surrogate (the front is sorted by latency)."""
-    ok = [
-        a for a in front if a.get('latency_measured_ms') is not None and (
-            teacher_ms is None or a['latency_measured_ms'] < teacher_ms)
-    ]
-    if len(ok) <= num:
-        return ok
-    idx = np.unique(np.round(np.linspace(0, len(ok) - 1, num)).astype(int))
-    return [ok[i] for i in idx]
-
-
-def evaluate(runner: Runner) -> dict:
-    """PSNR / SSIM of one validation run (mmagic's ``MultiValLoop`` returns
-    nothing; MMEngine's RuntimeInfoHook records them in the message hub)."""
-    runner.val()
-    return {
-        k: float(runner.message_hub.get_scalar(f'val/{k}').current())
-        for k in ('PSNR', 'SSIM')
-    }
-
-
-def teacher_metrics(cfg: Config, teacher_ckpt: str, work_dir: str) -> dict:
-    """PSNR / SSIM of the trained teacher on the held-out patches."""
-    tcfg = Config.fromfile(cfg.teacher_config)
-    tcfg.work_dir = osp.join(work_dir, 'teacher_eval')
-    tcfg.load_from = teacher_ckpt
-    tcfg.experiment_name = 'teacher_eval'
-    return evaluate(Runner.from_cfg(tcfg))
 
 
 def baseline_metrics(cfg: Config) -> dict:
@@ -162,71 +123,28 @@ def baseline_metrics(cfg: Config) -> dict:
     return dict(PSNR=float(np.mean(values)))
 
 
-def finetune(py: str, name: str, code: list) -> dict:
-    """Finetune one exported subnet (resumable: a finished one is read
-    back); PSNR / SSIM at the BKD initialisation and after finetuning."""
-    from mmdonna.utils import (atomic_write_json, config_hash,
-                               load_json_artifact)
-    from mmdonna.utils.io import ArtifactError
-    cfg = Config.fromfile(py)
-    cfg.experiment_name = f'finetune_{name}'
-    digest = config_hash(
-        dict(
-            code=code,
-            train_cfg=cfg.train_cfg.to_dict(),
-            optim=cfg.optim_wrapper.to_dict()))
-    out = osp.join(cfg.work_dir, 'benchmark_result.json')
-    try:
-        return load_json_artifact(out, RESULT_FORMAT, digest,
-                                  'finetune result')
-    except ArtifactError:
-        pass
-    runner = Runner.from_cfg(cfg)
-    runner.model.init_weights()  # the BKD-assembled student
-    bkd = evaluate(runner)
-    runner.train()
-    tuned = evaluate(runner)
-    result = dict(
-        format=RESULT_FORMAT,
-        config_hash=digest,
-        bkd_init=bkd,
-        finetuned=tuned,
-        iters=int(cfg.train_cfg.max_iters))
-    atomic_write_json(out, result)
-    return result
-
-
 def run_task(task: str, args) -> dict:
     from mmdonna.search.pipeline import run_pipeline
     work_dir = osp.join(args.work_dir, task)
     cfg = task_config(task, work_dir, args)
-    # teacher, BKD, library, LUT, filter, NSGA-II, hardware in the loop and
-    # the export of every front architecture to subnets/<name>.py + .pth
+    # teacher, BKD, library, LUT, filter, NSGA-II, hardware in the loop,
+    # export of the front and KD finetuning of `finetune_front.num` of its
+    # architectures next to the teacher (finetune_results.json)
     stages = run_pipeline(copy.deepcopy(cfg), work_dir)
-    teacher_ckpt = find_latest_checkpoint(osp.join(work_dir, 'teacher'))
     with open(osp.join(work_dir, 'pareto.json')) as f:
         pareto = json.load(f)
+    with open(osp.join(work_dir, 'finetune_results.json')) as f:
+        finetuned = json.load(f)
     target, entry = next(iter(pareto['targets'].items()))
-    teacher = entry['teacher']
-    picks = pick_front(entry['front'], teacher['latency_measured_ms'],
-                       args.num_models)
-    if not picks:
-        raise RuntimeError(
-            f'{task}: no front architecture measured faster than the '
-            f'teacher ({teacher["latency_measured_ms"]} ms); see '
-            f'{work_dir}/report.md')
-    rows = []
-    for a in picks:
-        py = osp.join(work_dir, 'subnets', a['name'] + '.py')
-        rows.append(dict(entry=a, result=finetune(py, a['name'], a['code'])))
+    archs = {a['name']: a for a in entry['front']}
+    rows = [r for r in finetuned['rows'] if r['target'] == target]
     return dict(
         task=task,
         target=target,
         stages=stages,
-        teacher=teacher,
-        teacher_metrics=teacher_metrics(cfg, teacher_ckpt, work_dir),
-        baseline=baseline_metrics(cfg),
         rows=rows,
+        archs=archs,
+        baseline=baseline_metrics(cfg),
         space_size=pareto['space_size'],
         front_size=len(entry['front']))
 
@@ -237,38 +155,33 @@ def fmt(v, spec='.2f') -> str:
 
 def print_table(res: dict, input_size: int) -> None:
     info = TASKS[res['task']]
-    t = res['teacher']
-    t_ms = t['latency_measured_ms']
+    rows = res['rows']
+    teacher = next(r for r in rows if r['name'] == 'teacher')
+    t_ms = teacher['latency_ms']
     print(f'\n== {info["what"]}: {res["space_size"]} architectures, front of '
           f'{res["front_size"]}, latency {res["target"]} at 1x3x'
-          f'{input_size}x{input_size}')
-    print(f'{"model":<28} {"PSNR":>7} {"SSIM":>7} {"BKD-init":>9} '
-          f'{"latency ms":>11} {"speed-up":>9} {"params":>9}')
-    tm = res['teacher_metrics']
-    print(f'{"teacher":<28} {fmt(tm.get("PSNR")):>7} '
-          f'{fmt(tm.get("SSIM"), ".4f"):>7} {"":>9} {fmt(t_ms):>11} '
-          f'{"1.00x":>9} {t["params"]:>9}')
-    for row in res['rows']:
-        a, r = row['entry'], row['result']
-        ms = a['latency_measured_ms']
+          f'{input_size}x{input_size} (whole model, measured)')
+    print(f'{"model":<26} {"PSNR dB":>8} {"latency ms":>11} '
+          f'{"speed-up":>9} {"params":>9}  architecture')
+    for r in rows:
+        ms = r['latency_ms']
         speed = f'{t_ms / ms:.2f}x' if ms and t_ms else 'n/a'
-        print(f'{a["name"]:<28} {fmt(r["finetuned"].get("PSNR")):>7} '
-              f'{fmt(r["finetuned"].get("SSIM"), ".4f"):>7} '
-              f'{fmt(r["bkd_init"].get("PSNR")):>9} {fmt(ms):>11} '
-              f'{speed:>9} {a["params"]:>9}')
-    b = res['baseline']
-    print(f'{info["baseline"]:<28} {fmt(b["PSNR"]):>7}')
-    for row in res['rows']:
-        arch = ', '.join(f'{p.rsplit(".", 1)[-1]}: {o["type"]}' +
+        arch = res['archs'].get(r['name'], {}).get('arch', {})
+        desc = '; '.join(o['type'] +
                          ''.join(f' {k}={v}'
                                  for k, v in o.items() if k != 'type')
-                         for p, o in row['entry']['arch'].items())
-        print(f'  {row["entry"]["name"]}: {arch}')
-    best = max(res['rows'], key=lambda r: r['result']['finetuned']['PSNR'])
-    ms = best['entry']['latency_measured_ms']
-    print(f'ratio: best found model {t_ms / ms:.2f}x faster than the teacher '
-          f'at {best["result"]["finetuned"]["PSNR"] - tm["PSNR"]:+.2f} dB '
-          f'PSNR')
+                         for o in arch.values())
+        print(f'{r["name"]:<26} {fmt(r["metric"]):>8} {fmt(ms):>11} '
+              f'{speed:>9} {r["params"]:>9}  {desc or "(stock)"}')
+    print(f'{info["baseline"]:<26} {fmt(res["baseline"]["PSNR"]):>8}')
+    found = [r for r in rows if r['name'] != 'teacher' and r['latency_ms']]
+    if found and t_ms:
+        best = max(found, key=lambda r: r['metric'])
+        fast = min(found, key=lambda r: r['latency_ms'])
+        for what, r in (('best', best), ('fastest', fast)):
+            print(f'ratio ({what} found model): {t_ms / r["latency_ms"]:.2f}x '
+                  f'the teacher\'s speed at '
+                  f'{r["metric"] - teacher["metric"]:+.2f} dB PSNR')
 
 
 def main():

@@ -32,7 +32,15 @@ param_scheduler = dict(
     eta_min=1e-6)
 default_hooks = dict(
     logger=dict(interval=100),
-    checkpoint=dict(interval=500, out_dir=None, max_keep_ckpts=1))
+    # no save_best: a validation-only run (the search pipeline evaluates the
+    # teacher) would make MMEngine's CheckpointHook save a best checkpoint it
+    # has no file backend for yet
+    checkpoint=dict(
+        _delete_=True,
+        type='CheckpointHook',
+        by_epoch=False,
+        interval=500,
+        max_keep_ckpts=1))
 # no image dumps of every validation patch
 custom_hooks = []
 # CPU: gloo for multi-process runs under MMEngine's launcher

@@ -89,7 +89,8 @@ finetune = dict(
             type='CheckpointHook',
             interval=600,
             by_epoch=False,
-            max_keep_ckpts=1,
-            save_best='PSNR',
-            rule='greater'),
+            max_keep_ckpts=1),
         sampler_seed=dict(type='DistSamplerSeedHook')))
+# tools/search.py finetunes this many front architectures (spread from the
+# fastest to the best) and prints them next to the teacher, by PSNR.
+finetune_front = dict(num=2, metric='PSNR')

@@ -34,7 +34,15 @@ train_cfg = dict(max_iters=max_iters, val_interval=500)
 param_scheduler = dict(T_max=max_iters)
 default_hooks = dict(
     logger=dict(interval=100),
-    checkpoint=dict(interval=500, out_dir=None, max_keep_ckpts=1))
+    # no save_best: a validation-only run (the search pipeline evaluates the
+    # teacher) would make MMEngine's CheckpointHook save a best checkpoint it
+    # has no file backend for yet
+    checkpoint=dict(
+        _delete_=True,
+        type='CheckpointHook',
+        by_epoch=False,
+        interval=500,
+        max_keep_ckpts=1))
 custom_hooks = []
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
 randomness = dict(seed=0)

@@ -136,4 +136,5 @@ def tiny_search_config(task: str,
     cfg.finetune.param_scheduler.T_max = n
     cfg.finetune.default_hooks.checkpoint.interval = n
     cfg.finetune.default_hooks.logger.interval = 4
+    cfg.finetune_front = dict(num=1, metric='PSNR')
     return cfg
