@@ -27,6 +27,8 @@ model = dict(
     teacher_checkpoint=teacher_checkpoint,
     # the generated images' size: block shapes, LUT shapes and the fixed
     # part are all measured at the detector's real input resolution
+    # every cut point must be a backbone module (checked at build time)
+    component='backbone',
     input_shape=(3, 128, 128),
     train_options='sample',
     # 3 options per block and step: enough signal per step, cost ~1.5x teacher

@@ -22,6 +22,8 @@ model = dict(
     type='mmdonna.DonnaSupernet',
     teacher={{_base_.model}},
     teacher_checkpoint=teacher_checkpoint,
+    # every cut point must be a backbone module (checked at build time)
+    component='backbone',
     input_shape=(3, 128, 128),
     train_options='sample',
     num_sampled=3,

@@ -23,6 +23,18 @@ def _key(path: str) -> str:
     return path.replace('.', '__')
 
 
+def check_component(teacher: nn.Module, paths: Sequence[str],
+                    component: str) -> None:
+    """Refuse cut points outside ``teacher.<component>`` in one line."""
+    outside = [p for p in paths if not p.startswith(component + '.')]
+    if outside:
+        owner = get_submodule(teacher, component, 'model.component')
+        valid = [f'{component}.{n}' for n, _ in owner.named_children()]
+        raise SearchSpaceError(
+            f'model.blocks paths {outside} lie outside the searched '
+            f'model.component={component!r}; cut inside it, e.g. {valid}')
+
+
 @MODELS.register_module()
 class DonnaSupernet(BaseModel):
     """A frozen teacher plus the student options of every block.
@@ -52,6 +64,10 @@ class DonnaSupernet(BaseModel):
         data_preprocessor (dict, optional): Merged into the teacher config
             when it has none; the supernet uses the teacher's preprocessor.
             Defaults to None.
+        component (str, optional): Top-level module every cut point must lie
+            in (e.g. ``'backbone'`` for a detector whose backbone is
+            searched); checked when the supernet is built. Defaults to None
+            (any module).
         init_cfg (dict, optional): Initialisation of the students.
             Defaults to None.
     """
@@ -66,6 +82,7 @@ class DonnaSupernet(BaseModel):
                  seed: int = 0,
                  loss_weight: float = 1.0,
                  data_preprocessor: Optional[dict] = None,
+                 component: Optional[str] = None,
                  init_cfg: Optional[dict] = None):
         if train_options not in ('sample', 'all'):
             raise ValueError(f'model.train_options={train_options!r}; use '
@@ -99,6 +116,8 @@ class DonnaSupernet(BaseModel):
         self.teacher.eval()
 
         space = SearchSpace.from_config(blocks)
+        if component is not None:
+            check_component(self.teacher, space.paths, component)
         self.input_shape = tuple(input_shape)
         self._modules_at = {
             b.path: get_submodule(self.teacher, b.path, 'model.blocks.path')

@@ -150,3 +150,20 @@ def test_fit_hook_refuses_before_the_first_step(tmp_path):
     with pytest.raises(SearchSpaceError, match='model.neck.in_channels'):
         runner.train()
     assert runner.iter == 0
+
+
+@pytest.mark.parametrize('path', ['neck.fpn_convs.0', 'bbox_head.retina_cls'])
+def test_cut_points_outside_the_backbone_are_refused_at_build(path):
+    cfg = Config.fromfile(f'{CONFIGS}/retinanet_r18_shapes_bkd.py')
+    init_default_scope('mmdet')
+    model = copy.deepcopy(cfg.model)
+    model.teacher_checkpoint = None
+    model.input_shape = (3, IMG, IMG)
+    model.blocks = [
+        dict(path='backbone.layer2', options=DIVERSE[:1]),
+        dict(path=path, options=DIVERSE[:1])
+    ]
+    with pytest.raises(SearchSpaceError) as e:
+        MODELS.build(model)
+    _one_line(e, f"['{path}']", "model.component='backbone'",
+              'backbone.layer4')
