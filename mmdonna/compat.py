@@ -16,7 +16,13 @@ without it.
    anything). Those functions are registered again on import, so nothing is
    lost. Checkpoints written before this fix by plain MMEngine still carry the
    table and need ``weights_only=False`` from a trusted source.
-2. numpy 2 removed ``np.bool8``, which mmagic 1.2.0 uses. The constraints file
+2. MMEngine 0.10.7's ``init_dist('pytorch')`` always calls
+   ``torch.cuda.set_device``, which raises on a machine without an NVIDIA
+   driver even with the gloo backend, and ``Runner.wrap_model`` gives
+   ``MMDistributedDataParallel`` ``device_ids=[LOCAL_RANK]``, which torch
+   refuses for a CPU module: MMEngine's launcher could not run on CPU.
+   Without CUDA we skip that call and drop ``device_ids``.
+3. numpy 2 removed ``np.bool8``, which mmagic 1.2.0 uses. The constraints file
    pins ``numpy<2``; the alias below keeps mmagic working if a user's
    environment moved numpy anyway.
 """
@@ -65,12 +71,41 @@ def _history_buffer_setstate(self, state: dict) -> None:
     self.__dict__.update(state)
 
 
+def _cpu_safe(init_dist_pytorch):
+
+    def wrapped(backend, init_backend='torch', **kwargs):
+        if torch.cuda.is_available() or init_backend != 'torch':
+            return init_dist_pytorch(
+                backend, init_backend=init_backend, **kwargs)
+        # what mmengine does, minus torch.cuda.set_device
+        torch.distributed.init_process_group(backend=backend, **kwargs)
+
+    wrapped.__wrapped__ = init_dist_pytorch
+    return wrapped
+
+
+def _cpu_safe_ddp_init(ddp_init):
+
+    def __init__(self, module, *args, **kwargs):
+        if not torch.cuda.is_available():
+            kwargs.pop('device_ids', None)
+            kwargs.pop('output_device', None)
+        ddp_init(self, module, *args, **kwargs)
+
+    __init__.__wrapped__ = ddp_init
+    return __init__
+
+
 def apply_compat_fixes() -> None:
     """Apply every fix once; safe to call repeatedly."""
     global _APPLIED
     if _APPLIED:
         return
+    import mmengine.dist.utils as dist_utils
     from mmengine.logging import HistoryBuffer
+    from mmengine.model import MMDistributedDataParallel as MMDDP
+    dist_utils._init_dist_pytorch = _cpu_safe(dist_utils._init_dist_pytorch)
+    MMDDP.__init__ = _cpu_safe_ddp_init(MMDDP.__init__)
     HistoryBuffer.__getstate__ = _history_buffer_getstate
     HistoryBuffer.__setstate__ = _history_buffer_setstate
     add_safe_globals = getattr(torch.serialization, 'add_safe_globals', None)

@@ -74,3 +74,46 @@ def test_without_fix_the_same_checkpoint_fails(tmp_path):
 def test_numpy_bool8_available_for_mmagic():
     # mmagic 1.2.0 calls np.bool8; numpy is pinned < 2 and compat aliases it.
     assert np.bool8 is np.bool_
+
+
+_DIST = textwrap.dedent("""
+    import sys
+    if sys.argv[1] == 'fixed':
+        import mmdonna  # noqa: F401
+    import torch
+    from mmengine.dist import all_reduce, get_rank, get_world_size, init_dist
+    from mmengine.model import MMDistributedDataParallel
+    init_dist('pytorch', backend='gloo')
+    x = torch.ones(1)
+    all_reduce(x)
+    # what Runner.wrap_model does
+    ddp = MMDistributedDataParallel(
+        module=torch.nn.Linear(2, 2), device_ids=[0])
+    ddp(torch.ones(1, 2)).sum().backward()
+    if get_rank() == 0:
+        print('WORLD', get_world_size(), 'SUM', float(x))
+""")
+
+
+def _launch(tmp_path, mode, port):
+    script = tmp_path / 'dist.py'
+    script.write_text(_DIST)
+    return subprocess.run([
+        sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
+        f'--master_port={port}',
+        str(script), mode
+    ],
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
+
+
+def test_mmengine_launcher_runs_on_cpu(tmp_path):
+    if torch.cuda.is_available():
+        return  # the fix only acts without CUDA
+    out = _launch(tmp_path, 'fixed', 29541)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert 'WORLD 2 SUM 2.0' in out.stdout
+    broken = _launch(tmp_path, 'plain', 29542)
+    assert broken.returncode != 0
+    assert 'NVIDIA driver' in broken.stderr or 'CUDA' in broken.stderr

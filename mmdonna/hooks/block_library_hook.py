@@ -41,8 +41,9 @@ class BlockLibraryHook(Hook):
             raise ValueError(
                 'BlockLibraryHook needs held-out data: set its `dataloader` '
                 'or `val_dataloader` in the config')
+        # every rank builds the loader: its sampler syncs a seed across ranks
+        loader = runner.build_dataloader(copy.deepcopy(cfg))
         if is_main_process():
-            loader = runner.build_dataloader(copy.deepcopy(cfg))
             out = osp.join(runner.work_dir, self.out_file)
             library = score_block_library(
                 runner.model, loader, out, max_batches=self.max_batches)
