@@ -7,7 +7,8 @@ import torch
 from mmengine.registry import init_default_scope
 
 from mmdonna.datasets import ImagePatchDataset
-from mmdonna.datasets.image_patch_dataset import bicubic_downsample, load_image
+from mmdonna.datasets.image_patch_dataset import (bicubic_downsample,
+                                                  load_image, patch_grid)
 
 IMAGES = ['camera', 'chelsea']  # gray 512x512 and colour 300x451
 
@@ -21,6 +22,14 @@ def make(**kwargs):
 @pytest.fixture(autouse=True)
 def mmagic_scope():
     init_default_scope('mmagic')
+
+
+def test_patch_grid_keeps_patches_inside_the_image():
+    assert patch_grid(10, 7, 4, 4) == [(0, 0), (4, 0)]
+    assert patch_grid(3, 7, 4, 4) == []
+    grid = patch_grid(50, 60, 16, 8)
+    assert len(grid) == 5 * 6
+    assert all(y + 16 <= 50 and x + 16 <= 60 for y, x in grid)
 
 
 def test_denoising_patches_carry_gaussian_noise_of_sigma():
