@@ -8,12 +8,13 @@ detection search config (default: RetinaNet-R18): teacher training, BKD of
 the backbone blocks on detection images, block library, latency LUT of the
 backbone options + the measured fixed part (neck and head at the real input
 resolution), KD filter, NSGA-II on (block-loss sum, whole-detector latency),
-whole-detector re-measurement of the front and export. It then validates the
-LUT against ``--validate`` random whole detectors, finetunes
-``--num-models`` front detectors that are faster than the teacher (searched
-``DonnaBackbone`` in the stock neck/head, BKD initialisation, detection loss
-+ FPN feature distillation from the teacher), evaluates everything with
-mmdet's ``CocoMetric`` on the test split and prints one table::
+whole-detector re-measurement of the front, export, and KD finetuning of
+``--num-models`` front detectors (searched ``DonnaBackbone`` in the stock
+neck/head, BKD initialisation, detection loss + feature distillation from the
+teacher), evaluated next to the teacher with mmdet's ``CocoMetric`` on the
+validation split. It also evaluates each finetuned detector at its BKD
+initialisation (before finetuning) and validates the LUT against
+``--validate`` random whole detectors, then prints one table::
 
     python benchmarks/detection_search.py [--quick]
 
@@ -29,12 +30,10 @@ import json
 import os
 import os.path as osp
 import sys
-from typing import List, Optional
+from typing import Optional
 
-import numpy as np
 from mmengine.config import Config
 from mmengine.runner import Runner
-from mmengine.runner.checkpoint import find_latest_checkpoint
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -59,7 +58,7 @@ def parse_args(argv=None):
         '--num-models',
         type=int,
         default=1,
-        help='front detectors (faster than the teacher) to finetune')
+        help='front detectors to finetune (spread over the front)')
     parser.add_argument(
         '--validate',
         type=int,
@@ -94,6 +93,7 @@ def search_config(args) -> Config:
     if args.bkd_epochs:
         cfg.bkd_train_cfg.max_epochs = args.bkd_epochs
         cfg.bkd_param_scheduler.T_max = args.bkd_epochs
+    cfg.finetune_front = dict(num=args.num_models, metric='coco/bbox_mAP')
     if args.finetune_epochs:
         n = args.finetune_epochs
         cfg.finetune.train_cfg.update(max_epochs=n, val_interval=n)
@@ -103,73 +103,34 @@ def search_config(args) -> Config:
     return cfg
 
 
-def pick_front(front: List[dict], teacher_ms: Optional[float],
-               num: int) -> List[dict]:
-    """``num`` measured front entries faster than the teacher, from the best
-    surrogate (the slowest of them) towards the fastest (the front is sorted
-    by latency)."""
-    ok = [
-        a for a in front if a.get('latency_measured_ms') is not None and (
-            teacher_ms is None or a['latency_measured_ms'] < teacher_ms)
-    ]
-    if len(ok) <= num:
-        return ok[::-1]
-    idx = np.unique(np.round(np.linspace(0, len(ok) - 1, num)).astype(int))
-    return [ok[i] for i in idx[::-1]]
-
-
 def coco_metrics(metrics: dict) -> dict:
     """The COCO bbox figures; mmdet's CocoMetric returns nothing when no
     box passes the score threshold, which is an mAP of 0."""
     return {k: float(metrics.get(k, 0.0)) for k in METRICS}
 
 
-def teacher_metrics(cfg: Config, teacher_ckpt: str, work_dir: str) -> dict:
-    """COCO bbox mAP of the trained teacher on the test split."""
-    tcfg = Config.fromfile(cfg.teacher_config)
-    tcfg.work_dir = osp.join(work_dir, 'teacher_eval')
-    tcfg.load_from = teacher_ckpt
-    tcfg.experiment_name = 'teacher_eval'
-    return coco_metrics(Runner.from_cfg(tcfg).test())
-
-
-def finetune(py: str, name: str, code: list) -> dict:
-    """Finetune one exported detector (resumable: a finished one is read
-    back); test-split mAP at the BKD initialisation and after finetuning."""
+def bkd_init_metrics(py: str) -> dict:
+    """COCO mAP of an exported detector at its BKD initialisation, before
+    finetuning (resumable: a finished one is read back)."""
     from mmdonna.utils import (atomic_write_json, config_hash,
                                load_json_artifact)
     from mmdonna.utils.io import ArtifactError
     cfg = Config.fromfile(py)
-    cfg.experiment_name = f'finetune_{name}'
-    digest = config_hash(
-        dict(
-            code=code,
-            train_cfg=cfg.train_cfg.to_dict(),
-            optim=cfg.optim_wrapper.to_dict(),
-            distill=cfg.model.distill))
-    out = osp.join(cfg.work_dir, 'benchmark_result.json')
+    cfg.work_dir = cfg.work_dir.rstrip('/') + '_bkd_init'
+    cfg.experiment_name = 'bkd_init_eval'
+    digest = config_hash(cfg.to_dict())
+    out = osp.join(cfg.work_dir, 'bkd_init_metrics.json')
     try:
         return load_json_artifact(out, RESULT_FORMAT, digest,
-                                  'finetune result')
+                                  'BKD-init metrics')['metrics']
     except ArtifactError:
         pass
-    cfg.resume = True  # continue an interrupted finetuning
     runner = Runner.from_cfg(cfg)
-    resumed = find_latest_checkpoint(cfg.work_dir) is not None
-    bkd = None
-    if not resumed:
-        runner.model.init_weights()  # the BKD-assembled detector
-        bkd = coco_metrics(runner.test())
-    runner.train()
-    tuned = coco_metrics(runner.test())
-    result = dict(
-        format=RESULT_FORMAT,
-        config_hash=digest,
-        bkd_init=bkd,
-        finetuned=tuned,
-        epochs=int(cfg.train_cfg.max_epochs))
-    atomic_write_json(out, result)
-    return result
+    runner.model.init_weights()  # the BKD-assembled detector
+    metrics = coco_metrics(runner.val())
+    atomic_write_json(
+        out, dict(format=RESULT_FORMAT, config_hash=digest, metrics=metrics))
+    return metrics
 
 
 def validate_lut(cfg: Config, work_dir: str, k: int) -> Optional[dict]:
@@ -202,34 +163,37 @@ def run(args) -> dict:
     from mmdonna.search.pipeline import run_pipeline
     work_dir = args.work_dir
     cfg = search_config(args)
-    # teacher, BKD, library, LUT, filter, NSGA-II, hardware in the loop and
-    # the export of every front detector to subnets/<name>.py + .pth
+    # teacher, BKD, library, LUT, filter, NSGA-II, hardware in the loop, the
+    # export of every front detector to subnets/<name>.py + .pth and the KD
+    # finetuning of finetune_front.num of them next to the teacher
     stages = run_pipeline(copy.deepcopy(cfg), work_dir)
-    teacher_ckpt = find_latest_checkpoint(osp.join(work_dir, 'teacher'))
     with open(osp.join(work_dir, 'pareto.json')) as f:
         pareto = json.load(f)
+    with open(osp.join(work_dir, 'finetune_results.json')) as f:
+        finetuned = json.load(f)
     target, entry = next(iter(pareto['targets'].items()))
-    teacher = entry['teacher']
-    picks = pick_front(entry['front'], teacher['latency_measured_ms'],
-                       args.num_models)
-    if not picks:
-        raise RuntimeError(
-            f'no front detector measured faster than the teacher '
-            f'({teacher["latency_measured_ms"]} ms); see '
-            f'{work_dir}/report.md')
-    validation = validate_lut(cfg, work_dir, args.validate)
-    rows = []
-    for a in picks:
-        py = osp.join(work_dir, 'subnets', a['name'] + '.py')
-        rows.append(dict(entry=a, result=finetune(py, a['name'], a['code'])))
+    by_name = {a['name']: a for a in entry['front']}
+    teacher, rows = None, []
+    for r in finetuned['rows']:
+        if r['target'] != target:
+            continue
+        if r['name'] == 'teacher':
+            teacher = r
+            continue
+        py = osp.join(work_dir, 'subnets', r['name'] + '.py')
+        rows.append(
+            dict(
+                r,
+                arch=by_name[r['name']]['arch'],
+                bkd_init=bkd_init_metrics(py)))
     return dict(
         target=target,
+        metric=finetuned['metric'],
         stages=stages,
         teacher=teacher,
-        teacher_metrics=teacher_metrics(cfg, teacher_ckpt, work_dir),
         rows=rows,
         lut_error=entry.get('lut_error'),
-        validation=validation,
+        validation=validate_lut(cfg, work_dir, args.validate),
         space_size=pareto['space_size'],
         front_size=len(entry['front']),
         input_shape=list(cfg.model.input_shape))
@@ -241,34 +205,29 @@ def fmt(v, spec='.3f') -> str:
 
 def print_table(res: dict) -> None:
     t = res['teacher']
-    t_ms = t['latency_measured_ms']
+    t_ms = t['latency_ms']
     shape = 'x'.join(str(s) for s in [1] + res['input_shape'])
     print(f'\n== detection search: {res["space_size"]} backbones, front of '
           f'{res["front_size"]}, whole-detector latency {res["target"]} at '
-          f'{shape}')
-    print(f'{"model":<26} {"mAP":>6} {"mAP50":>6} {"BKD-init":>9} '
-          f'{"LUT ms":>8} {"meas. ms":>9} {"speed-up":>9} {"params":>9}')
-    tm = res['teacher_metrics']
-    print(f'{"teacher":<26} {fmt(tm.get("coco/bbox_mAP")):>6} '
-          f'{fmt(tm.get("coco/bbox_mAP_50")):>6} {"":>9} '
-          f'{fmt(t["latency_lut_ms"], ".2f"):>8} {fmt(t_ms, ".2f"):>9} '
+          f'{shape}; {res["metric"]} on the validation split')
+    print(f'{"model":<26} {"mAP":>6} {"BKD-init":>9} {"LUT ms":>8} '
+          f'{"meas. ms":>9} {"speed-up":>9} {"params":>9}')
+    print(f'{"teacher":<26} {fmt(t["metric"]):>6} {"":>9} '
+          f'{fmt(t["lut_ms"], ".2f"):>8} {fmt(t_ms, ".2f"):>9} '
           f'{"1.00x":>9} {t["params"]:>9}')
-    for row in res['rows']:
-        a, r = row['entry'], row['result']
-        ms = a['latency_measured_ms']
-        bkd = (r['bkd_init'] or {}).get('coco/bbox_mAP')
+    for r in res['rows']:
+        ms = r['latency_ms']
         speed = f'{t_ms / ms:.2f}x' if ms and t_ms else 'n/a'
-        print(f'{a["name"]:<26} '
-              f'{fmt(r["finetuned"].get("coco/bbox_mAP")):>6} '
-              f'{fmt(r["finetuned"].get("coco/bbox_mAP_50")):>6} '
-              f'{fmt(bkd):>9} {fmt(a["latency_lut_ms"], ".2f"):>8} '
-              f'{fmt(ms, ".2f"):>9} {speed:>9} {a["params"]:>9}')
-    for row in res['rows']:
+        print(f'{r["name"]:<26} {fmt(r["metric"]):>6} '
+              f'{fmt(r["bkd_init"]["coco/bbox_mAP"]):>9} '
+              f'{fmt(r["lut_ms"], ".2f"):>8} {fmt(ms, ".2f"):>9} '
+              f'{speed:>9} {r["params"]:>9}')
+    for r in res['rows']:
         arch = ', '.join(f'{p.rsplit(".", 1)[-1]}: {o["type"]}' +
                          ''.join(f' {k}={v}'
                                  for k, v in o.items() if k != 'type')
-                         for p, o in row['entry']['arch'].items())
-        print(f'  {row["entry"]["name"]}: {arch}')
+                         for p, o in r['arch'].items())
+        print(f'  {r["name"]}: {arch}')
     e = res.get('lut_error') or {}
     if e.get('mean_abs_rel_error') is not None:
         print(f'LUT vs measured on the front ({e["n"]} detectors): mean abs '
@@ -282,15 +241,10 @@ def print_table(res: dict) -> None:
               f'uncalibrated: mean {v["uncalibrated_mean_abs_pct_error"]:.1f}'
               f' %); fixed part = {v["fixed_pct_of_teacher"]:.0f} % of the '
               f'teacher')
-    best = max(
-        res['rows'],
-        key=lambda r: r['result']['finetuned'].get('coco/bbox_mAP', -1))
-    ms = best['entry']['latency_measured_ms']
-    d_map = (
-        best['result']['finetuned'].get('coco/bbox_mAP', float('nan')) -
-        tm.get('coco/bbox_mAP', float('nan')))
-    print(f'ratio: searched detector {t_ms / ms:.2f}x faster than the '
-          f'teacher (whole detector, measured) at {d_map:+.3f} bbox mAP')
+    best = max(res['rows'], key=lambda r: r['metric'])
+    print(f'ratio: searched detector {t_ms / best["latency_ms"]:.2f}x faster '
+          f'than the teacher (whole detector, measured) at '
+          f'{best["metric"] - t["metric"]:+.3f} bbox mAP')
 
 
 def main(argv=None):

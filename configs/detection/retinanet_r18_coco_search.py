@@ -50,3 +50,6 @@ finetune = dict(
             end=500),
         dict(type='CosineAnnealingLR', by_epoch=True, T_max=6)
     ])
+# tools/search.py finetunes this many front detectors (spread over the
+# front) and evaluates them and the teacher with mmdet's CocoMetric
+finetune_front = dict(num=1, metric='coco/bbox_mAP')

@@ -64,3 +64,6 @@ finetune = dict(
         optimizer=dict(type='AdamW', lr=5e-4, weight_decay=1e-4),
         clip_grad=dict(max_norm=10.0)),
     param_scheduler=[dict(type='CosineAnnealingLR', by_epoch=True, T_max=6)])
+# tools/search.py finetunes this many front detectors (spread over the
+# front) and evaluates them and the teacher with mmdet's CocoMetric
+finetune_front = dict(num=1, metric='coco/bbox_mAP')

@@ -94,28 +94,28 @@ def test_detection_benchmark_end_to_end_on_tiny_settings(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     res = json.loads((work / 'detection_benchmark.json').read_text())
     assert [s[0] for s in res['stages']][:3] == ['teacher', 'bkd', 'library']
+    assert res['stages'][-1][0] == 'finetune'
     assert all(s[1] == 'done' for s in res['stages']), res['stages']
     # the teacher and the finetuned detector evaluated by CocoMetric
     logs = proc.stdout + proc.stderr
     assert 'results of the whole dataset is empty' not in logs
-    assert 0.0 <= res['teacher_metrics']['coco/bbox_mAP'] <= 1.0
+    assert res['metric'] == 'coco/bbox_mAP'
+    assert 0.0 <= res['teacher']['metric'] <= 1.0
     (row, ) = res['rows']
-    assert 0.0 <= row['result']['finetuned']['coco/bbox_mAP'] <= 1.0
-    assert 0.0 <= row['result']['bkd_init']['coco/bbox_mAP'] <= 1.0
+    assert 0.0 <= row['metric'] <= 1.0
+    assert 0.0 <= row['bkd_init']['coco/bbox_mAP'] <= 1.0
     # whole-detector latency: the searched one measured faster than the
     # teacher, and the LUT (blocks + fixed part) validated on 2 detectors
-    assert row['entry']['latency_measured_ms'] < res['teacher'][
-        'latency_measured_ms']
+    assert row['latency_ms'] < res['teacher']['latency_ms']
     v = res['validation']
     assert v['measured'] == 2 and v['mean_abs_pct_error'] >= 0
     assert 0 < v['fixed_pct_of_teacher'] < 100
     # the finetuned subnet is a plain mmdet detector config with the
     # searched DonnaBackbone in the stock neck/head, distilling FPN outputs
-    sub = Config.fromfile(
-        str(work / 'subnets' / (row['entry']['name'] + '.py')))
+    sub = Config.fromfile(str(work / 'subnets' / (row['name'] + '.py')))
     assert sub.model.student.type == 'RetinaNet'
     assert sub.model.student.backbone.type == 'mmdonna.DonnaBackbone'
     assert sub.model.distill[0].student == 'neck.fpn_convs.0'
-    ft = work / 'finetune' / row['entry']['name']
+    ft = work / 'finetune' / row['name']
     assert (ft / 'epoch_1.pth').exists()
     assert 'ratio: searched detector' in proc.stdout
