@@ -11,7 +11,7 @@
 #   python tools/train.py configs/restoration/edsr_skimage-x2_finetune.py
 _base_ = [
     '../../work_dirs/edsr_skimage-x2_search/subnets/'
-    'host-ort-cpu-1t_arch00.py'
+    'host-ort-cpu-1t-cputime_arch00.py'
 ]
 work_dir = 'work_dirs/edsr_skimage-x2_finetune'
 max_iters = 3000

@@ -20,17 +20,12 @@ bkd_custom_hooks = _base_.custom_hooks
 custom_hooks = []
 param_scheduler = None
 
-# Latency on this CPU at the model's input_shape (3x256x256 LR: a 512x512
+# Latency on this CPU (the host ONNX Runtime target of the base, timed by
+# thread CPU time) at the model's input_shape (3x256x256 LR: a 512x512
 # output). A 256x256 body block runs for tens of ms, so 10 timed runs after
 # 3 warm-ups resolve it well; the fastest run is the least disturbed.
-latency = dict(targets=[
-    dict(
-        type='mmdonna.OnnxRuntimeEstimator',
-        intra_op_threads=1,
-        inter_op_threads=1,
-        warmup=3,
-        repeats=10)
-])
+latency = dict(
+    targets=[dict(_base_.latency.targets[0], warmup=3, repeats=10)])
 
 # Quality surrogate, lower is better. The EDSR body blocks are alike, so the
 # plain NSR sum would do; 'mean' keeps the scale comparable across configs.

@@ -11,7 +11,7 @@
 #   python tools/train.py configs/restoration/nafnet_skimage-sigma25_finetune.py
 _base_ = [
     '../../work_dirs/nafnet_skimage-sigma25_search/subnets/'
-    'host-ort-cpu-1t_arch00.py'
+    'host-ort-cpu-1t-cputime_arch00.py'
 ]
 work_dir = 'work_dirs/nafnet_skimage-sigma25_finetune'
 max_iters = 3000

@@ -21,17 +21,12 @@ bkd_custom_hooks = _base_.custom_hooks
 custom_hooks = []
 param_scheduler = None
 
-# Latency on this CPU at the model's input_shape (a 3x256x256 noisy image).
+# Latency on this CPU (the host ONNX Runtime target of the base, timed by
+# thread CPU time) at the model's input_shape (a 3x256x256 noisy image).
 # A full-resolution stage runs for tens of ms, so 10 timed runs after
 # 3 warm-ups resolve it well; the fastest run is the least disturbed.
-latency = dict(targets=[
-    dict(
-        type='mmdonna.OnnxRuntimeEstimator',
-        intra_op_threads=1,
-        inter_op_threads=1,
-        warmup=3,
-        repeats=10)
-])
+latency = dict(
+    targets=[dict(_base_.latency.targets[0], warmup=3, repeats=10)])
 
 # Quality surrogate, lower is better. 'mean' normalisation: the U-Net stages
 # at 1/2 and 1/4 resolution have other NSR scales than the full-resolution

@@ -98,7 +98,6 @@ def test_sr_search_export_finetune_onnx(tmp_path):
         str(layout / 'configs/restoration/edsr_skimage-x2_finetune.py'))
     fastest = Config.fromfile(
         osp.join(work_dir, 'subnets', front[0]['name'] + '.py'))
-    assert front[0]['name'] == 'host-ort-cpu-1t_arch00'
     assert ft.model.student == fastest.model.student
     assert ft.model.type == 'mmdonna.DonnaKDModel'
     assert ft.train_cfg.max_iters > sub.train_cfg.max_iters
