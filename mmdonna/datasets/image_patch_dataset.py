@@ -84,8 +84,8 @@ class ImagePatchDataset(BaseDataset):
 
     Every image is cut into a grid of ``patch_size`` ground-truth patches;
     per image, a seeded permutation sends ``val_ratio`` of them to 'val' and
-    the rest to 'train', so both splits see every image but never the same
-    pixels. The degraded input is
+    the rest to 'train', so both splits see every image but (with the default
+    non-overlapping grid) never the same pixels. The degraded input is
 
     * ``task='denoising'``: the image plus Gaussian noise of std ``sigma``
       (0..255 scale), float32 and unclipped like mmagic's ``RandomNoise``;
