@@ -56,7 +56,7 @@ def parse_args():
     parser.add_argument(
         '--num-models',
         type=int,
-        default=2,
+        default=3,
         help='front architectures to finetune (spread over the front)')
     parser.add_argument(
         '--quick',

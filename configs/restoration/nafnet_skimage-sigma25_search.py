@@ -86,6 +86,7 @@ finetune = dict(
             by_epoch=False,
             max_keep_ckpts=1),
         sampler_seed=dict(type='DistSamplerSeedHook')))
-# tools/search.py finetunes this many front architectures (spread from the
-# fastest to the best) and prints them next to the teacher, by PSNR.
-finetune_front = dict(num=2, metric='PSNR')
+# tools/search.py finetunes this many front architectures (the fastest, the
+# middle and the best of the front) and prints them next to the teacher, by
+# PSNR.
+finetune_front = dict(num=3, metric='PSNR')
