@@ -18,7 +18,7 @@ the search uses) and of the plain "teacher + sum of option deltas" sum, and
 the speed of ``predict_batch``.
 
     python benchmarks/lut_fidelity.py [--archs 30] [--input-size 224]
-        [--widen 1.0] [--clock thread_cpu] [--cache-flush-mb 16]
+        [--widen 1.0] [--clock thread_cpu] [--cache-flush-mb 4] [--passes 2]
         [--metric min_ms] [--work-dir DIR]
 
 The defaults are the host target of configs/_base_/latency/host_ort.py.
@@ -49,7 +49,8 @@ def parse_args():
     p.add_argument('--warmup', type=int, default=10)
     p.add_argument('--repeats', type=int, default=50)
     p.add_argument('--threads', type=int, default=1)
-    p.add_argument('--cache-flush-mb', type=float, default=16.0)
+    p.add_argument('--cache-flush-mb', type=float, default=4.0)
+    p.add_argument('--passes', type=int, default=2)
     p.add_argument('--seed', type=int, default=0)
     p.add_argument(
         '--work-dir', help='keep (and resume) the LUT and validation here')
@@ -81,8 +82,9 @@ def main():
         repeats=args.repeats)
     shape = (1, ) + tuple(model_cfg.input_shape)
     print(f'space: {space}; teacher MobileNetV2 x{args.widen} at '
-          f'{list(shape)}; target {est.target_id}, warmup {args.warmup}, '
-          f'repeats {args.repeats}, metric {args.metric}')
+          f'{list(shape)}; target {est.target_id}, cache flush '
+          f'{args.cache_flush_mb:g} MiB, warmup {args.warmup}, repeats '
+          f'{args.repeats}, metric {args.metric}, passes {args.passes}')
     work = args.work_dir or tempfile.mkdtemp(prefix='lut_fidelity_')
     t0 = time.time()
     lut = LatencyLUT.build(
@@ -94,6 +96,7 @@ def main():
         metric=args.metric,
         calibrate=args.calibrate,
         seed=args.seed,
+        passes=args.passes,
         progress=False)
     t_lut = time.time() - t0
     t0 = time.time()
@@ -103,6 +106,7 @@ def main():
         est,
         k=args.archs,
         seed=args.seed + 1,
+        passes=args.passes,
         out_file=f'{work}/latency_lut_validation.json',
         progress=False)
     t_val = time.time() - t0
@@ -121,8 +125,8 @@ def main():
           f'{cal["points"] - 1} random, disjoint from the validation set): '
           f'measured = {cal["offset"]:.3f} ms + {cal["scale"]:.3f} x '
           f'sum(options)')
-    print(f'LUT built in {t_lut:.0f} s '
-          f'({sum(space.num_options) + space.num_blocks} blocks + '
+    print(f'LUT built in {t_lut:.0f} s ({args.passes} pass(es) over '
+          f'{sum(space.num_options) + space.num_blocks} blocks + '
           f'{args.calibrate + 1} whole models), validation of '
           f'{rep["measured"]} architectures in {t_val:.0f} s '
           f'({rep["failed"]} failed)')

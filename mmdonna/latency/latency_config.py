@@ -20,13 +20,14 @@ DEFAULT_LATENCY = dict(
             intra_op_threads=1,
             inter_op_threads=1,
             clock='thread_cpu',
-            cache_flush_mb=16,
+            cache_flush_mb=4,
             warmup=10,
             repeats=50)
     ],
     lut_file='latency_lut.json',
     metric='min_ms',
     calibrate=8,
+    passes=2,
     seed=0,
     input_shape=None)
 

@@ -16,6 +16,7 @@ from mmdonna.utils.io import ArtifactError
 from .base_latency_estimator import BaseLatencyEstimator
 from .errors import LatencyConfigError
 from .lut_math import abs_pct_errors, fit_affine, flatten_tables, predict_codes
+from .timing import merge_passes, passes_of
 
 LUT_FORMAT = 'mmdonna.latency_lut.v1'
 VALIDATION_FORMAT = 'mmdonna.latency_validation.v1'
@@ -124,7 +125,12 @@ class LatencyLUT:
         ]
         teacher_blocks = sum(self._value(b['teacher']) for b in blocks)
         teacher = self._value(self.data['teacher'])
-        self.fixed_ms = teacher - teacher_blocks
+        # a failed teacher (block) leaves the fixed part unknown: +inf makes
+        # every uncalibrated prediction infeasible instead of -inf "fastest"
+        self.fixed_ms = (
+            teacher -
+            teacher_blocks if np.isfinite(teacher +
+                                          teacher_blocks) else float('inf'))
         offset, scale = self.fixed_ms, 1.0
         calib = self.data['calibration']
         points = [(teacher_blocks, teacher)
@@ -154,6 +160,13 @@ class LatencyLUT:
                 f'latency LUT: {len(failed)} option(s) failed to measure '
                 f'and predict inf latency: {failed}', 'current',
                 logging.WARNING)
+
+    def teacher_blocks_ms(self) -> np.ndarray:
+        """Latency of the teacher's own blocks (alone), on the scale of
+        :meth:`tables` (calibration scale applied); inf where it failed."""
+        self._need_tables()
+        return self.scale * np.array(
+            [self._value(b['teacher']) for b in self.data['blocks']])
 
     def _raw_sum(self, code: Sequence[int]) -> float:
         return float(sum(t[c] for t, c in zip(self._raw, code)))
@@ -251,10 +264,16 @@ class LatencyLUT:
               metric: str = 'median_ms',
               calibrate: int = 8,
               seed: int = 0,
+              passes: int = 1,
               resume: bool = True,
               progress: bool = True) -> 'LatencyLUT':
         """Measure every option of every block, the teacher's blocks, the
         whole teacher and ``calibrate`` whole architectures.
+
+        With ``passes > 1`` the whole sweep is repeated and each entry pools
+        its passes (:func:`merge_passes`: every statistic keeps its least
+        disturbed pass), so a burst of load from other processes during one
+        measurement does not stay in the table.
 
         With ``out_file`` the table is saved atomically after every
         measurement and, with ``resume``, a partial file of the same space
@@ -273,12 +292,16 @@ class LatencyLUT:
             calibrate (int): Whole architectures for the calibration fit (0:
                 fixed part only). Defaults to 8.
             seed (int): Seed of the calibration architectures. Defaults to 0.
+            passes (int): Sweeps over all entries, pooled. Defaults to 1.
             resume (bool): Continue a partial ``out_file``. Defaults to True.
             progress (bool): Show a progress bar. Defaults to True.
         """
         if metric not in METRICS:
             raise LatencyConfigError(
                 f'latency.metric={metric!r}: use one of {METRICS}')
+        if not isinstance(passes, int) or passes < 1:
+            raise LatencyConfigError(
+                f'latency.passes={passes!r}: use an integer >= 1')
         input_shape = tuple(int(s) for s in input_shape)
         if len(input_shape) == 3:
             input_shape = (1, ) + input_shape
@@ -326,15 +349,16 @@ class LatencyLUT:
                 calibration=dict(
                     seed=seed, codes=codes, results=[None] * len(codes)))
         lut = cls(space, data)
-        lut._measure_missing(teacher, estimator, out_file, progress)
+        lut._measure_missing(teacher, estimator, out_file, passes, progress)
         lut._compile()
         return lut
 
-    def _pending(self, teacher: nn.Module) -> list:
-        """(store, module factory, input shape) of every entry to measure."""
+    def _pending(self, teacher: nn.Module, passes: int) -> list:
+        """(where, module factory, input shape) of every entry with fewer
+        than ``passes`` successful passes."""
 
         def todo(r):
-            return r is None or not r.get('ok')
+            return passes_of(r) < passes
 
         tasks = []
         for bi, (spec,
@@ -366,35 +390,38 @@ class LatencyLUT:
                      self.input_shape))
         return tasks
 
-    def _store(self, where: tuple, result: dict) -> None:
+    def _merge(self, where: tuple, result: dict) -> None:
+        """Pool ``result`` into the entry at ``where`` (a new pass)."""
         node = self.data
         for k in where[:-1]:
             node = node[k]
-        node[where[-1]] = result
+        node[where[-1]] = merge_passes(node[where[-1]], result)
 
     def _measure_missing(self, teacher: nn.Module,
                          estimator: BaseLatencyEstimator,
-                         out_file: Optional[str], progress: bool) -> None:
-        tasks = self._pending(teacher)
-        if not tasks:
-            return
-        print_log(
-            f'latency LUT for {estimator.target_id!r}: {len(tasks)} '
-            f'measurement(s) to do', 'current')
-        bar = ProgressBar(len(tasks)) if progress else None
-        for where, make, shape in tasks:
-            result = dict(estimator.measure(make(), shape))
-            result['input_shape'] = list(shape)
-            if where[0] == 'blocks' and where[2] == 'options':
-                spec = self.space.blocks[where[1]]
-                result['option'] = dict(spec.options[where[3]])
-            self._store(where, result)
-            if out_file is not None:
-                self.save(out_file)
+                         out_file: Optional[str], passes: int,
+                         progress: bool) -> None:
+        for p in range(1, passes + 1):
+            tasks = self._pending(teacher, p)
+            if not tasks:
+                continue
+            print_log(
+                f'latency LUT for {estimator.target_id!r}, pass {p}/'
+                f'{passes}: {len(tasks)} measurement(s) to do', 'current')
+            bar = ProgressBar(len(tasks)) if progress else None
+            for where, make, shape in tasks:
+                result = dict(estimator.measure(make(), shape))
+                result['input_shape'] = list(shape)
+                if where[0] == 'blocks' and where[2] == 'options':
+                    spec = self.space.blocks[where[1]]
+                    result['option'] = dict(spec.options[where[3]])
+                self._merge(where, result)
+                if out_file is not None:
+                    self.save(out_file)
+                if bar is not None:
+                    bar.update()
             if bar is not None:
-                bar.update()
-        if bar is not None:
-            print()
+                print()
 
     # ---- validation --------------------------------------------------------
     def validate(self,
@@ -403,13 +430,15 @@ class LatencyLUT:
                  estimator: BaseLatencyEstimator,
                  k: int = 10,
                  seed: int = 1,
+                 passes: int = 1,
                  out_file: Optional[str] = None,
                  progress: bool = True) -> dict:
         """Measure ``k`` random whole architectures and compare.
 
         The architectures are drawn with ``seed`` and never include the
-        calibration ones. With ``out_file`` the progress is saved after every
-        architecture and a rerun continues it.
+        calibration ones. Like :meth:`build`, ``passes`` sweeps over them are
+        pooled. With ``out_file`` the progress is saved after every
+        measurement and a rerun continues it.
 
         Returns:
             dict: ``archs`` (code, predicted_ms, uncalibrated_ms, measured_ms,
@@ -452,18 +481,23 @@ class LatencyLUT:
                 config_hash=config_hash(key),
                 codes=codes,
                 results=[None] * len(codes))
-        bar = ProgressBar(len(state['codes'])) if progress else None
-        for i, code in enumerate(state['codes']):
-            if state['results'][i] is None:
-                model = TensorForward(build_arch_model(teacher, space, code))
-                state['results'][i] = estimator.measure(
-                    model, self.input_shape)
+        for p in range(1, passes + 1):
+            todo = [
+                i for i, r in enumerate(state['results']) if passes_of(r) < p
+            ]
+            bar = ProgressBar(len(todo)) if progress and todo else None
+            for i in todo:
+                model = TensorForward(
+                    build_arch_model(teacher, space, state['codes'][i]))
+                state['results'][i] = merge_passes(
+                    state['results'][i],
+                    estimator.measure(model, self.input_shape))
                 if out_file is not None:
                     atomic_write_json(out_file, state)
+                if bar is not None:
+                    bar.update()
             if bar is not None:
-                bar.update()
-        if bar is not None:
-            print()
+                print()
         return self._report(state, k, seed)
 
     def _report(self, state: dict, k: int, seed: int) -> dict:

@@ -93,6 +93,7 @@ def run_measure_latency(cfg: Config,
         metric=settings['metric'],
         calibrate=settings['calibrate'],
         seed=settings['seed'],
+        passes=settings['passes'],
         progress=progress)
     out['lut'] = dict(
         path=path,
@@ -109,6 +110,7 @@ def run_measure_latency(cfg: Config,
             estimator,
             k=validate,
             seed=settings['seed'] + 1,
+            passes=settings['passes'],
             out_file=osp.splitext(path)[0] + '_validation.json',
             progress=progress)
     return out

@@ -91,3 +91,37 @@ def parse_latency_ms(text: str,
     if isinstance(value, tuple):
         value = value[0]
     return float(value) * _UNITS[unit]
+
+
+def passes_of(result: Optional[dict]) -> int:
+    """How many successful passes a stored result pools (0: none)."""
+    if not result or not result.get('ok'):
+        return 0
+    return int(result.get('passes', 1))
+
+
+def merge_passes(old: Optional[dict], new: dict) -> dict:
+    """Pool two measurements of the same model taken at different times.
+
+    Other processes only ever add time, and their bursts last seconds, so
+    each statistic keeps its least disturbed pass: ``mean_ms``,
+    ``median_ms`` and ``min_ms`` are the minimum over passes; ``std_ms`` and
+    ``cv`` come from the pass with the lowest median; ``repeats`` add up and
+    ``passes`` counts the successful passes. A failed pass is ignored if the
+    other succeeded.
+    """
+    if passes_of(old) == 0:
+        return dict(new, passes=1) if new.get('ok') else dict(new)
+    if not new.get('ok'):
+        return dict(old)
+    steady = new if new['median_ms'] < old['median_ms'] else old
+    merged = dict(old)
+    merged.update(
+        mean_ms=min(old['mean_ms'], new['mean_ms']),
+        median_ms=min(old['median_ms'], new['median_ms']),
+        min_ms=min(old['min_ms'], new['min_ms']),
+        std_ms=steady['std_ms'],
+        cv=steady['cv'],
+        repeats=old['repeats'] + new['repeats'],
+        passes=passes_of(old) + 1)
+    return merged

@@ -9,7 +9,7 @@ import torch
 from mmdonna.latency import (FlopsEstimator, LatencyConfigError, LatencyLUT,
                              OnnxRuntimeEstimator, fit_affine, predict_codes)
 from mmdonna.latency.lut_math import abs_pct_errors, flatten_tables
-from mmdonna.search_space import BlockSpec, SearchSpace
+from mmdonna.search_space import BlockSpec, SearchSpace, get_submodule
 from mmdonna.utils.io import ArtifactError
 from ..test_supernet.test_donna_supernet import TEACHERS, build_supernet
 
@@ -78,6 +78,12 @@ def test_flops_lut_is_exact_and_vectorised(supernet, flops_lut):
     # calibration finds scale 1 and validation finds no error
     assert lut.calibration['scale'] == pytest.approx(1.0)
     assert lut.offset == pytest.approx(lut.fixed_ms)
+    teacher_flops = [
+        FlopsEstimator().measure(
+            get_submodule(teacher, b.path), (1, ) + b.in_shape)['median_ms']
+        for b in space.blocks
+    ]
+    np.testing.assert_allclose(lut.teacher_blocks_ms(), teacher_flops)
     report = lut.validate(
         teacher, space, FlopsEstimator(), k=2, seed=5, progress=False)
     assert report['measured'] == 2 and report['max_abs_pct_error'] < 1e-6
@@ -146,12 +152,29 @@ def test_failed_entry_predicts_inf_and_is_retried(supernet, tmp_path):
     # the first measurement is block 0's teacher block: the fixed part is
     # unknown, so every prediction is inf rather than silently wrong
     assert json.load(open(out))['blocks'][0]['teacher']['ok'] is False
-    assert np.isinf(lut.predict_batch(np.zeros((1, 2), int))).all()
+    assert np.isposinf(lut.predict_batch(np.zeros((1, 2), int))).all()
+    assert np.isposinf(lut.teacher_blocks_ms()[0])
     retry = CountingFlops()
     lut = LatencyLUT.build(
         teacher, space, retry, INPUT, out, calibrate=0, progress=False)
     assert len(retry.calls) == 1
     assert np.isfinite(lut.predict_batch(np.zeros((1, 2), int))).all()
+
+
+def test_passes_sweep_twice_and_pool(supernet, tmp_path):
+    space, teacher = supernet.space, supernet.teacher
+    out = str(tmp_path / 'latency_lut.json')
+    est = CountingFlops()
+    LatencyLUT.build(
+        teacher, space, est, INPUT, out, calibrate=0, passes=2, progress=False)
+    assert len(est.calls) == 2 * _n_measurements(space, 0)
+    data = json.load(open(out))
+    for b in data['blocks']:
+        for r in b['options']:
+            assert r['passes'] == 2 and r['repeats'] == 2
+    with pytest.raises(LatencyConfigError, match='passes'):
+        LatencyLUT.build(
+            teacher, space, est, INPUT, out, passes=0, progress=False)
 
 
 def test_refuses_foreign_files(supernet, flops_lut, tmp_path):
@@ -209,8 +232,9 @@ def test_onnxruntime_lut_and_resumable_validation(supernet, tmp_path):
     assert lut.calibration['points'] == 2  # teacher + 1 architecture
     vfile = str(tmp_path / 'validation.json')
     report = lut.validate(
-        teacher, space, est, k=1, out_file=vfile, progress=False)
+        teacher, space, est, k=1, passes=2, out_file=vfile, progress=False)
     assert report['measured'] == 1
+    assert json.load(open(vfile))['results'][0]['passes'] == 2
     for a in report['archs']:
         assert a['measured_ms'] > 0 and a['abs_pct_error'] >= 0
 
@@ -221,7 +245,13 @@ def test_onnxruntime_lut_and_resumable_validation(supernet, tmp_path):
             raise AssertionError('measured again')
 
     again = lut.validate(
-        teacher, space, NoMeasure(), k=1, out_file=vfile, progress=False)
+        teacher,
+        space,
+        NoMeasure(),
+        k=1,
+        passes=2,
+        out_file=vfile,
+        progress=False)
     assert again['archs'] == report['archs']
 
 

@@ -37,7 +37,8 @@ def test_lut_and_validation_on_the_digits_config(tmp_path):
     cfg.write_text(f'_base_ = [{BKD!r}, {HOST!r}]\n'
                    'latency = dict(targets=[dict(\n'
                    "    type='mmdonna.OnnxRuntimeEstimator', warmup=1,\n"
-                   "    repeats=2, clock='thread_cpu')], calibrate=1)\n")
+                   "    repeats=2, clock='thread_cpu')], calibrate=1,\n"
+                   '    passes=1)\n')
     work = tmp_path / 'work'
     proc = _run([
         str(cfg), '--work-dir',
