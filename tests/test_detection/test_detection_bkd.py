@@ -24,7 +24,7 @@ def test_bkd_on_detection_images_lowers_nsr_and_scores_library(name, tmp_path):
     hub = runner.message_hub
     for i in range(len(model.space.paths)):
         hist = hub.get_scalar(f'train/loss_block{i}').data[0]
-        assert len(hist) == 6
+        assert len(hist) == 4
         assert np.mean(hist[-2:]) < hist[0]
     lib = BlockLibrary.load(
         osp.join(cfg.work_dir, 'block_library.json'), model.space)

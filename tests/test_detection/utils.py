@@ -67,7 +67,7 @@ def save_teacher(model_cfg: dict, path: str) -> str:
     return path
 
 
-def tiny_bkd_config(name: str, tmp_path, max_epochs: int = 3) -> Config:
+def tiny_bkd_config(name: str, tmp_path, max_epochs: int = 2) -> Config:
     """The detector's BKD config on 8 generated images, 2 cut points, 3
     options per block, no download."""
     cfg_file, paths = DETECTORS[name]
