@@ -153,6 +153,7 @@ def validate_lut(cfg: Config, work_dir: str, k: int) -> Optional[dict]:
         estimator,
         k=k,
         seed=settings['seed'] + 1,
+        passes=settings['passes'],
         out_file=osp.splitext(path)[0] + '_validation.json',
         progress=False)
     report['fixed_pct_of_teacher'] = 100.0 * lut.fixed_ms / lut.teacher_ms
