@@ -11,7 +11,10 @@ width --widen 1.0) so the numbers mean something. Then:
 1. build the LUT: every option of every block alone at the input shape it
    sees in the network, the teacher's own blocks, the whole teacher, and
    ``--calibrate`` random whole architectures for the affine correction;
-2. measure ``--archs`` other random whole architectures and compare.
+2. measure ``--archs`` other random whole architectures and compare;
+
+both ``--passes`` times, alternating (LUT pass 1, validation pass 1, LUT
+pass 2, ...), every entry keeping its least disturbed pass.
 
 It prints the mean / max absolute % error of the calibrated prediction (what
 the search uses) and of the plain "teacher + sum of option deltas" sum, and
@@ -86,30 +89,36 @@ def main():
           f'{args.cache_flush_mb:g} MiB, warmup {args.warmup}, repeats '
           f'{args.repeats}, metric {args.metric}, passes {args.passes}')
     work = args.work_dir or tempfile.mkdtemp(prefix='lut_fidelity_')
-    t0 = time.time()
-    lut = LatencyLUT.build(
-        teacher,
-        space,
-        est,
-        shape,
-        out_file=f'{work}/latency_lut.json',
-        metric=args.metric,
-        calibrate=args.calibrate,
-        seed=args.seed,
-        passes=args.passes,
-        progress=False)
-    t_lut = time.time() - t0
-    t0 = time.time()
-    rep = lut.validate(
-        teacher,
-        space,
-        est,
-        k=args.archs,
-        seed=args.seed + 1,
-        passes=args.passes,
-        out_file=f'{work}/latency_lut_validation.json',
-        progress=False)
-    t_val = time.time() - t0
+    # LUT and validation sweeps alternate pass by pass, so that both sample
+    # the same periods of the shared machine's speed (it drifts by ~10 %
+    # over minutes with the neighbours' load): with all LUT passes first the
+    # drift between the two phases would be measured, not the LUT
+    t_lut = t_val = 0.0
+    for p in range(1, args.passes + 1):
+        t0 = time.time()
+        lut = LatencyLUT.build(
+            teacher,
+            space,
+            est,
+            shape,
+            out_file=f'{work}/latency_lut.json',
+            metric=args.metric,
+            calibrate=args.calibrate,
+            seed=args.seed,
+            passes=p,
+            progress=False)
+        t_lut += time.time() - t0
+        t0 = time.time()
+        rep = lut.validate(
+            teacher,
+            space,
+            est,
+            k=args.archs,
+            seed=args.seed + 1,
+            passes=p,
+            out_file=f'{work}/latency_lut_validation.json',
+            progress=False)
+        t_val += time.time() - t0
 
     print(f'\n{"code":<22} {"LUT ms":>8} {"plain sum":>9} {"measured":>9} '
           f'{"err %":>6} {"plain %":>7}')

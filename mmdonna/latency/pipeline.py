@@ -62,7 +62,8 @@ def run_measure_latency(cfg: Config,
             ``latency.targets``. Defaults to None (the first).
         lut (bool): Build or finish the LUT. Defaults to False.
         validate (int): Measure this many random whole architectures against
-            the LUT (builds/finishes it first). Defaults to 0.
+            the LUT (builds/finishes it first; with ``latency.passes > 1`` the
+            LUT and validation passes alternate). Defaults to 0.
         progress (bool): Progress bars. Defaults to True.
 
     Returns:
@@ -84,17 +85,30 @@ def run_measure_latency(cfg: Config,
             'with blocks), e.g. configs/classification/'
             'mobilenetv2_digits_bkd.py')
     path = lut_path(settings, work_dir, estimator.target_id)
-    table = LatencyLUT.build(
-        teacher,
-        space,
-        estimator,
-        input_shape,
-        out_file=path,
-        metric=settings['metric'],
-        calibrate=settings['calibrate'],
-        seed=settings['seed'],
-        passes=settings['passes'],
-        progress=progress)
+    # with several passes the LUT and the validation sweeps alternate, so
+    # both sample the same periods of the machine's speed
+    for p in range(1, settings['passes'] + 1):
+        table = LatencyLUT.build(
+            teacher,
+            space,
+            estimator,
+            input_shape,
+            out_file=path,
+            metric=settings['metric'],
+            calibrate=settings['calibrate'],
+            seed=settings['seed'],
+            passes=p,
+            progress=progress)
+        if validate:
+            out['validation'] = table.validate(
+                teacher,
+                space,
+                estimator,
+                k=validate,
+                seed=settings['seed'] + 1,
+                passes=p,
+                out_file=osp.splitext(path)[0] + '_validation.json',
+                progress=progress)
     out['lut'] = dict(
         path=path,
         metric=table.metric,
@@ -103,16 +117,6 @@ def run_measure_latency(cfg: Config,
         scale=table.scale,
         calibration=table.calibration,
         teacher_ms=table.teacher_ms)
-    if validate:
-        out['validation'] = table.validate(
-            teacher,
-            space,
-            estimator,
-            k=validate,
-            seed=settings['seed'] + 1,
-            passes=settings['passes'],
-            out_file=osp.splitext(path)[0] + '_validation.json',
-            progress=progress)
     return out
 
 
