@@ -86,12 +86,12 @@ def main():
                 res[name].append(est.measure(module, shape))
         print(f'\n{title}, input {list(shape)}: {args.calls} calls x '
               f'({args.warmup} warm-up + {args.repeats} timed runs)')
-        print(f'  {"setting":<40} {"ms":>8} {"run CV":>7} {"call CV":>8}')
+        print(f'  {"setting":<46} {"ms":>8} {"run CV":>7} {"call CV":>8}')
         for name, (_, stat) in estimators.items():
             vals = np.array([r[stat] for r in res[name]])
             run_cv = np.median([r['cv'] for r in res[name]])
             call_cv = vals.std() / vals.mean()
-            print(f'  {name:<40} {np.median(vals):8.3f} {run_cv:7.3f} '
+            print(f'  {name:<46} {np.median(vals):8.3f} {run_cv:7.3f} '
                   f'{call_cv:8.4f}')
 
 
