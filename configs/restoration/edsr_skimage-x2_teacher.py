@@ -21,9 +21,11 @@ test_evaluator = val_evaluator
 
 max_iters = 1500
 train_cfg = dict(max_iters=max_iters, val_interval=500)
-# Adam at 2e-4 (stock 1e-4 for 300k iters): a short schedule needs a higher
-# rate; cosine to zero instead of the stock step at 200k.
-optim_wrapper = dict(optimizer=dict(lr=2e-4))
+# Adam at 1e-3 (stock 1e-4 for 300k iters): a short schedule needs a higher
+# rate (at 2e-4 the 1,500-iteration teacher stays below bicubic: 36.2 vs
+# 37.0 dB on the validation patches; at 1e-3 it reaches 37.6), cosine to
+# zero instead of the stock step at 200k.
+optim_wrapper = dict(optimizer=dict(lr=1e-3))
 param_scheduler = dict(
     _delete_=True,
     type='CosineAnnealingLR',
