@@ -66,9 +66,9 @@ finetune = dict(
     ],
     train_cfg=dict(
         type='IterBasedTrainLoop', max_iters=600, val_interval=600),
-    # BKD weights are a good start: a quarter of the teacher's rate
+    # BKD weights are a good start: a tenth of the teacher's rate
     optim_wrapper=dict(
-        type='OptimWrapper', optimizer=dict(type='Adam', lr=5e-5)),
+        type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-4)),
     param_scheduler=dict(
         type='CosineAnnealingLR', by_epoch=False, T_max=600, eta_min=1e-6),
     default_hooks=dict(
