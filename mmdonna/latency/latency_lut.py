@@ -142,13 +142,24 @@ class LatencyLUT:
         self.calibration = None
         if calib['codes']:
             try:
-                offset, scale = fit_affine(xs, ys)
+                fit = fit_affine(xs, ys)
+            except ValueError as e:
+                fit = None
+                reason = str(e)
+            else:
+                # a latency that falls as the blocks get slower is noise in
+                # too few points, not a correction
+                reason = (f'fitted scale {fit[1]:.3g} <= 0'
+                          if fit[1] <= 0 else None)
+            if reason is None:
+                offset, scale = fit
                 self.calibration = dict(
                     offset=offset, scale=scale, points=len(xs))
-            except ValueError as e:
+            else:
                 print_log(
-                    f'latency LUT calibration skipped ({e}); using the fixed '
-                    f'part only', 'current', logging.WARNING)
+                    f'latency LUT calibration rejected ({reason}); using '
+                    f'the fixed part only: raise latency.calibrate or the '
+                    f'repeats of the target', 'current', logging.WARNING)
         self.offset, self.scale = float(offset), float(scale)
         self._tables = [self.scale * t for t in self._raw]
         self._flat, self._starts = flatten_tables(self._tables)

@@ -1,5 +1,6 @@
 """LatencyLUT: build, resume after a kill, refuse foreign files, vectorised
 prediction, calibration and validation."""
+import copy
 import json
 
 import numpy as np
@@ -101,6 +102,22 @@ def test_flops_lut_is_exact_and_vectorised(supernet, flops_lut):
         lut.predict_batch(codes), [lut.predict(c) for c in codes])
     with pytest.raises(ValueError, match='codes must be'):
         lut.predict_batch(codes + 10)
+
+
+def test_nonsense_calibration_falls_back_to_the_fixed_part(
+        supernet, flops_lut):
+    lut = flops_lut[0]
+    data = copy.deepcopy(lut.data)
+    # whole models that get faster as their blocks get slower
+    teacher_blocks = sum(b['teacher']['median_ms'] for b in data['blocks'])
+    data['teacher']['median_ms'] = 100.0 - teacher_blocks
+    for code, r in zip(data['calibration']['codes'],
+                       data['calibration']['results']):
+        r['median_ms'] = 100.0 - sum(b['options'][c]['median_ms']
+                                     for b, c in zip(data['blocks'], code))
+    bad = LatencyLUT(supernet.space, data)
+    assert bad.calibration is None and bad.scale == 1.0
+    assert bad.offset == pytest.approx(100.0 - 2 * teacher_blocks)
 
 
 def test_build_resumes_after_a_kill(supernet, flops_lut, tmp_path):
