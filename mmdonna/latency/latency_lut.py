@@ -56,7 +56,13 @@ class LatencyLUT:
       biased in both offset and scale. ``offset`` and ``scale`` are fitted
       by least squares in relative error on ``K`` random architectures plus
       the teacher, measured whole with the same estimator (these
-      architectures are never used by :meth:`validate`).
+      architectures are never used by :meth:`validate`). A fit with a
+      non-positive scale is rejected (noise, not a correction) and the fixed
+      part used instead.
+
+    Failed entries predict ``inf`` (infeasible for the search) and are
+    measured again by the next :meth:`build`; ``passes > 1`` repeats the
+    sweep and keeps each entry's least disturbed pass.
 
     ``metric`` picks the statistic of each measurement that is summed:
     'median_ms', 'min_ms' (least disturbed by other processes on a shared
