@@ -57,6 +57,10 @@ log "3/4 OpenMMLab stack and mmdonna (editable) with test tools"
 # and which pull numpy 2 on this Python. requirements/mmagic.txt lists what its
 # models need, each pinned in constraints.txt.
 pipc -q --no-deps mmagic==1.2.0
+# mmagic.datasets/evaluation import albumentations at module level; its
+# declared opencv-python-headless would be a second cv2 beside the pinned
+# opencv-python, so it goes in without dependencies too.
+pipc -q --no-deps albumentations qudida
 pipc -q -r "$root/requirements/mmagic.txt"
 pipc -q -e "$root[tests]"
 

@@ -130,7 +130,7 @@ class DonnaKDModel(BaseModel):
             for k, m in self._student_capture.items()
         ]
         try:
-            losses = self.student.loss(inputs, data_samples)
+            losses = self.student(inputs, data_samples, mode='loss')
         finally:
             for h in handles:
                 h.remove()

@@ -44,6 +44,12 @@ def _run_once(cfg: Config, marker: str, metric: str, train: bool) -> float:
     if train:
         runner.train()
     metrics = runner.val() if not train else runner.val_loop.run()
+    if metrics is None:  # mmagic's MultiValLoop returns nothing
+        metrics = {
+            k[4:]: v.current()
+            for k, v in runner.message_hub.log_scalars.items()
+            if k.startswith('val/')
+        }
     if metric not in metrics:
         raise KeyError(f'finetune_front.metric={metric!r} is not among the '
                        f'validation metrics {sorted(metrics)}')
