@@ -1,0 +1,1 @@
+"""OpenMMLab-style projects built on mmdonna (each one a sub-package)."""

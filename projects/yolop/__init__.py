@@ -1,0 +1,1 @@
+"""YOLOP panoptic driving perception, searched with DONNA."""

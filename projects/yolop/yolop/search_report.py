@@ -1,0 +1,114 @@
+"""All three YOLOP tasks for the teacher and the finetuned front models of a
+``tools/search.py`` work dir, with their measured latency and size."""
+import copy
+import json
+import os.path as osp
+from typing import Dict, List
+
+from mmengine.config import Config
+from mmengine.runner import Runner
+from mmengine.runner.checkpoint import find_latest_checkpoint
+
+from mmdonna.utils import atomic_write_json
+from mmdonna.utils.config import load_config
+
+#: The reported metrics, in table order, with their column titles.
+COLUMNS = (('yolop/det_mAP50', 'det mAP@0.5'), ('yolop/det_recall',
+                                                'det recall'),
+           ('yolop/da_mIoU', 'drivable mIoU'), ('yolop/ll_IoU', 'lane IoU'),
+           ('yolop/ll_acc', 'lane acc'))
+RESULT_FILE = 'yolop_results.json'
+
+
+def _checkpoint(path: str, what: str) -> str:
+    ckpt = find_latest_checkpoint(path) if osp.isdir(path) else path
+    if not ckpt or not osp.isfile(ckpt):
+        raise FileNotFoundError(
+            f'{what} checkpoint {path!r} does not exist; run tools/search.py '
+            f'on the search config first')
+    return ckpt
+
+
+def teacher_checkpoint(cfg: Config, work_dir: str) -> str:
+    """The teacher weights the search used: ``model.teacher_checkpoint``, or
+    the one ``tools/search.py`` trained into ``<work_dir>/teacher``."""
+    given = cfg.model.get('teacher_checkpoint')
+    if given and osp.exists(given):
+        return _checkpoint(given, 'teacher')
+    marker = osp.join(work_dir, 'teacher', 'teacher_done.json')
+    if osp.isfile(marker):
+        with open(marker) as f:
+            return _checkpoint(json.load(f)['checkpoint'], 'teacher')
+    return _checkpoint(osp.join(work_dir, 'teacher'), 'teacher')
+
+
+def evaluate(model_cfg: Config, checkpoint: str, work_dir: str,
+             name: str) -> Dict[str, float]:
+    """Validation metrics of one model config with ``checkpoint``, and the
+    parameter count of the evaluated network (a KD wrapper's student)."""
+    cfg = copy.deepcopy(model_cfg)
+    cfg.work_dir = work_dir
+    cfg.load_from = checkpoint
+    cfg.resume = False
+    cfg.experiment_name = name
+    cfg.launcher = 'none'
+    runner = Runner.from_cfg(cfg)
+    metrics = {k: float(v) for k, v in runner.val().items()}
+    net = getattr(runner.model, 'student', runner.model)
+    metrics['params'] = int(sum(p.numel() for p in net.parameters()))
+    return metrics
+
+
+def evaluate_search(cfg: Config, work_dir: str) -> List[dict]:
+    """Evaluate the teacher and every finetuned front model of
+    ``work_dir`` (``finetune_results.json``) on the validation split.
+
+    Returns:
+        list[dict]: One row per model: ``name``, ``target``, the metrics of
+        :data:`COLUMNS`, ``params``, ``latency_ms`` (whole model, measured
+        by the search's hardware-in-the-loop stage).
+    """
+    results = osp.join(work_dir, 'finetune_results.json')
+    if not osp.isfile(results):
+        raise FileNotFoundError(
+            f'{results} does not exist; run tools/search.py on the search '
+            f'config (with finetune_front.num >= 1) first')
+    with open(results) as f:
+        finetuned = json.load(f)['rows']
+    tcfg = load_config(cfg.teacher_config)
+    teacher = evaluate(tcfg, teacher_checkpoint(cfg, work_dir),
+                       osp.join(work_dir, 'eval', 'teacher'), 'teacher_eval')
+    rows = []
+    for r in finetuned:
+        if r['name'] == 'teacher':
+            metrics = teacher
+        else:
+            scfg = Config.fromfile(
+                osp.join(work_dir, 'subnets', r['name'] + '.py'))
+            metrics = evaluate(
+                scfg, _checkpoint(scfg.work_dir, f'finetuned {r["name"]}'),
+                osp.join(work_dir, 'eval', r['name']), r['name'] + '_eval')
+        rows.append(
+            dict(
+                name=r['name'],
+                target=r['target'],
+                latency_ms=r.get('latency_ms'),
+                **metrics))
+    atomic_write_json(osp.join(work_dir, RESULT_FILE), dict(rows=rows))
+    return rows
+
+
+def format_results(rows: List[dict]) -> str:
+    """Markdown table of :func:`evaluate_search`'s rows."""
+    head = ' | '.join(t for _, t in COLUMNS)
+    lines = [
+        f'| model | {head} | latency (ms) | params |',
+        '|---|' + '---|' * (len(COLUMNS) + 2)
+    ]
+    for r in rows:
+        vals = ' | '.join(f'{100 * r.get(k, 0.0):.1f}' for k, _ in COLUMNS)
+        lat = r.get('latency_ms')
+        lat = '-' if lat is None else f'{lat:.2f}'
+        lines.append(f'| {r["name"]} | {vals} | {lat} | '
+                     f'{r.get("params", 0):,} |')
+    return '\n'.join(lines)
