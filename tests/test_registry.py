@@ -1,6 +1,7 @@
 import pytest
 from mmengine.config import Config
 from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import DefaultScope
 
 from mmdonna import registry
 
@@ -24,7 +25,10 @@ def test_registries_are_scoped_children_of_mmengine():
 def test_wrong_type_name_is_a_one_line_error_naming_type_and_scope(
         registry_, type_name):
     cfg = Config(dict(model=dict(type=type_name)))
-    with pytest.raises(KeyError) as exc:
+    # another test may have left a default scope (e.g. mmpretrain) behind;
+    # the registry would then look the type up there. Pin it to ours.
+    with DefaultScope.overwrite_default_scope('mmdonna'), \
+            pytest.raises(KeyError) as exc:
         registry_.build(cfg.model)
     msg = str(exc.value)
     assert 'NoSuchSupernet' in msg

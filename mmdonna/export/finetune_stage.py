@@ -60,6 +60,24 @@ def _run_once(cfg: Config, marker: str, metric: str, train: bool) -> float:
     return value
 
 
+def evaluate_teacher(cfg: Config,
+                     work_dir: str,
+                     metric: str,
+                     launcher: str = 'none') -> float:
+    """The teacher's ``metric`` on its own validation split (kept in
+    ``<work_dir>/finetune/teacher_eval/eval_done.json``)."""
+    tcfg = load_config(cfg.teacher_config)
+    tcfg.work_dir = osp.join(work_dir, 'finetune', 'teacher_eval')
+    tcfg.load_from = cfg.model.teacher_checkpoint
+    tcfg.launcher = launcher
+    tcfg.experiment_name = 'teacher_eval'
+    # validation only: a CheckpointHook (e.g. with save_best) would try to
+    # save a training state that this run does not have
+    tcfg.setdefault('default_hooks', {})['checkpoint'] = None
+    return _run_once(tcfg, osp.join(tcfg.work_dir, 'eval_done.json'), metric,
+                     False)
+
+
 def finetune_stage(cfg: Config,
                    work_dir: str,
                    pareto: dict,
@@ -80,13 +98,7 @@ def finetune_stage(cfg: Config,
     overrides = fcfg.get('cfg_options') or {}
     if num == 0:
         return ('finetune', 'skipped', 'finetune_front.num=0'), ''
-    tcfg = load_config(cfg.teacher_config)
-    tcfg.work_dir = osp.join(work_dir, 'finetune', 'teacher_eval')
-    tcfg.load_from = cfg.model.teacher_checkpoint
-    tcfg.launcher = launcher
-    tcfg.experiment_name = 'teacher_eval'
-    teacher_metric = _run_once(tcfg, osp.join(tcfg.work_dir, 'eval_done.json'),
-                               metric, False)
+    teacher_metric = evaluate_teacher(cfg, work_dir, metric, launcher)
     rows = []
     for target, entry in pareto['targets'].items():
         t = entry['teacher']

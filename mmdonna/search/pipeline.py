@@ -25,7 +25,8 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import find_latest_checkpoint
 
-from mmdonna.utils import atomic_write_json, config_hash, load_json_artifact
+from mmdonna.utils import (atomic_write_json, config_hash, file_digest,
+                           load_json_artifact)
 from mmdonna.utils.io import ArtifactError
 
 DONE_FORMAT = 'mmdonna.stage_done.v1'
@@ -155,6 +156,16 @@ def bkd_config(cfg: Config, work_dir: str) -> Config:
     return bcfg
 
 
+def bkd_hash(cfg: Config) -> str:
+    """Hash of what BKD depends on: the config keys and the teacher's
+    weights themselves (a teacher retrained to the same path must not reuse
+    students distilled from the old one)."""
+    ckpt = cfg.model.get('teacher_checkpoint')
+    teacher = file_digest(ckpt) if ckpt and osp.isfile(ckpt) else None
+    return config_hash(
+        dict(config=stage_hash(cfg, BKD_KEYS), teacher_weights=teacher))
+
+
 def bkd_stage(cfg: Config,
               work_dir: str,
               launcher: str,
@@ -167,7 +178,7 @@ def bkd_stage(cfg: Config,
     bdir = osp.join(work_dir, 'bkd')
     lib_file = osp.join(work_dir, 'block_library.json')
     marker = osp.join(bdir, 'bkd_done.json')
-    digest = stage_hash(cfg, BKD_KEYS)
+    digest = bkd_hash(cfg)
     done = _done(marker, digest, 'BKD training')
     library_ok = False
     if done and osp.isfile(done['checkpoint']) and osp.exists(lib_file):

@@ -1,3 +1,5 @@
-from .io import atomic_write_json, config_hash, load_json_artifact
+from .io import atomic_write_json, config_hash, file_digest, load_json_artifact
 
-__all__ = ['atomic_write_json', 'load_json_artifact', 'config_hash']
+__all__ = [
+    'atomic_write_json', 'load_json_artifact', 'config_hash', 'file_digest'
+]

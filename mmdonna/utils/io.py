@@ -88,6 +88,16 @@ def load_json_artifact(path: str,
     return data
 
 
+def file_digest(path: str, chunk: int = 1 << 20) -> str:
+    """Short sha256 of a file's bytes (e.g. a checkpoint a stage depends on:
+    the same path may hold another model later)."""
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(chunk), b''):
+            h.update(block)
+    return h.hexdigest()[:16]
+
+
 def config_hash(obj: Any) -> str:
     """Stable short hash of a JSON-able description."""
     text = json.dumps(_jsonable(obj), sort_keys=True, separators=(',', ':'))
