@@ -4,7 +4,7 @@ from .block_loss_sum import (BlockLossSum, block_loss_sum,
                              normalise_block_losses)
 from .linear_accuracy_predictor import (LinearAccuracyPredictor,
                                         evaluate_split, fit_ridge,
-                                        nsr_features)
+                                        loo_predictions, nsr_features)
 from .ranking import kendall_tau, spearman_rho
 from .tables import pad_tables, table_sum
 
@@ -12,5 +12,5 @@ __all__ = [
     'BaseSurrogate', 'BlockLossSum', 'block_loss_sum',
     'normalise_block_losses', 'pad_tables', 'table_sum',
     'LinearAccuracyPredictor', 'evaluate_split', 'fit_ridge', 'nsr_features',
-    'kendall_tau', 'spearman_rho'
+    'loo_predictions', 'kendall_tau', 'spearman_rho'
 ]

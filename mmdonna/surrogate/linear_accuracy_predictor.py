@@ -42,6 +42,21 @@ def evaluate_split(x: np.ndarray, y: np.ndarray, train_idx: Sequence[int],
         mae=float(np.abs(pred - y[test_idx]).mean()))
 
 
+def loo_predictions(x: np.ndarray, y: np.ndarray, alpha: float) -> np.ndarray:
+    """Leave-one-out predictions: each architecture predicted by the ridge
+    fitted on all the others (every point is held out once, so a ranking
+    over all N architectures can be scored instead of a small test split).
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    pred = np.empty(len(y))
+    for i in range(len(y)):
+        rest = np.arange(len(y)) != i
+        coef, bias = fit_ridge(x[rest], y[rest], alpha)
+        pred[i] = x[i] @ coef + bias
+    return pred
+
+
 @TASK_UTILS.register_module()
 class LinearAccuracyPredictor(BaseSurrogate):
     """DONNA (v1) quality surrogate: accuracy ~ w . NSR(arch) + b, fitted

@@ -4,8 +4,8 @@ import pytest
 from mmdonna.library import BlockLibrary
 from mmdonna.search_space import BlockSpec, SearchSpace
 from mmdonna.surrogate import (LinearAccuracyPredictor, evaluate_split,
-                               fit_ridge, kendall_tau, nsr_features,
-                               pad_tables)
+                               fit_ridge, kendall_tau, loo_predictions,
+                               nsr_features, pad_tables)
 from mmdonna.surrogate.linear_accuracy_predictor import RESULTS_FORMAT
 from mmdonna.utils import atomic_write_json
 
@@ -46,6 +46,20 @@ def test_ridge_recovers_a_linear_law():
     rep = evaluate_split(x, y, range(30), range(30, 40), 1e-9)
     assert rep['kendall_tau'] == pytest.approx(1.0)
     assert rep['mae'] < 1e-6
+
+
+def test_leave_one_out_predicts_each_point_without_it():
+    rng = np.random.default_rng(1)
+    x = rng.random((12, 3))
+    y = 90 - x @ np.array([5.0, 10.0, 2.0])
+    loo = loo_predictions(x, y, alpha=1e-9)
+    np.testing.assert_allclose(loo, y, atol=1e-6)  # exact law: exact
+    y_noisy = y.copy()
+    y_noisy[4] += 7.0  # an outlier is not used to predict itself
+    loo = loo_predictions(x, y_noisy, alpha=1e-9)
+    assert abs(loo[4] - y[4]) < abs(loo[4] - y_noisy[4])
+    coef, bias = fit_ridge(np.delete(x, 4, 0), np.delete(y_noisy, 4), 1e-9)
+    assert loo[4] == pytest.approx(x[4] @ coef + bias)
 
 
 def test_features_are_the_chosen_options_nsr():
