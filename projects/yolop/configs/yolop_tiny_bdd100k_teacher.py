@@ -25,11 +25,18 @@ optim_wrapper = dict(
     paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0),
     clip_grad=dict(max_norm=10.0))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=True, begin=0, end=3,
-         convert_to_iter_based=True),
+    dict(
+        type='LinearLR',
+        start_factor=0.01,
+        by_epoch=True,
+        begin=0,
+        end=3,
+        convert_to_iter_based=True),
     dict(type='CosineAnnealingLR', by_epoch=True, T_max=max_epochs)
 ]
-custom_hooks = [dict(type='mmdonna.DetectorFitHook', input_shape=(3, 384, 640))]
+custom_hooks = [
+    dict(type='mmdonna.DetectorFitHook', input_shape=(3, 384, 640))
+]
 default_hooks = dict(
     checkpoint=dict(interval=10, max_keep_ckpts=3),
     visualization=dict(draw=False))

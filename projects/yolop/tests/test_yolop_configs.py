@@ -32,11 +32,9 @@ def test_real_data_config_points_at_bdd100k():
 
 
 def test_search_config_cuts_the_encoder_stages():
-    cfg = Config.fromfile(osp.join(CONFIGS,
-                                   'yolop_tiny_generated_search.py'))
-    assert [b.path for b in cfg.model.blocks] == [
-        f'backbone.stage{i}' for i in range(1, 5)
-    ]
+    cfg = Config.fromfile(osp.join(CONFIGS, 'yolop_tiny_generated_search.py'))
+    assert [b.path for b in cfg.model.blocks
+            ] == [f'backbone.stage{i}' for i in range(1, 5)]
     assert cfg.model.component == 'backbone'
     assert cfg.train_cfg.type == 'mmdonna.DonnaSearchLoop'
     assert cfg.finetune_front.metric == 'yolop/det_mAP50'

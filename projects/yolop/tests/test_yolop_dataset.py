@@ -8,8 +8,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from mmdonna.registry import DATASETS
-from projects.yolop.yolop.datasets import (BDD100KDataset,
-                                           generate_road_scenes)
+from projects.yolop.yolop.datasets import BDD100KDataset, generate_road_scenes
 from .yolop_test_utils import CONFIGS
 
 SIZE = (96, 64)
@@ -38,16 +37,14 @@ def test_generated_split_has_the_yolop_layout_and_parses(tmp_path):
     ds = _dataset(tmp_path)
     assert len(ds) == 3
     for folder, ext in (('images', '.jpg'), ('det_annotations', '.json'),
-                        ('da_seg_annotations', '.png'),
-                        ('ll_seg_annotations', '.png')):
+                        ('da_seg_annotations', '.png'), ('ll_seg_annotations',
+                                                         '.png')):
         files = sorted(os.listdir(tmp_path / folder / 'train'))
         assert files == [f'train_{i:05d}{ext}' for i in range(3)]
     info = ds.get_data_info(0)
     with open(tmp_path / 'det_annotations/train/train_00000.json') as f:
         objects = json.load(f)['frames'][0]['objects']
-    vehicles = [
-        o for o in objects if o['category'] in ('car', 'bus', 'truck')
-    ]
+    vehicles = [o for o in objects if o['category'] in ('car', 'bus', 'truck')]
     # traffic signs, drivable area and lanes (poly2d) are not YOLOP boxes
     assert any(o['category'] == 'traffic sign' for o in objects)
     assert len(info['instances']) == len(vehicles)

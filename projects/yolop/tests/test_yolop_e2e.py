@@ -86,14 +86,13 @@ METRICS = ('yolop/det_mAP50', 'yolop/det_recall', 'yolop/da_mIoU',
 
 
 def _run(args, cwd):
-    proc = subprocess.run([sys.executable] + args,
-                          cwd=cwd,
-                          env=dict(
-                              os.environ, PYTHONPATH=ROOT,
-                              OMP_NUM_THREADS='1'),
-                          capture_output=True,
-                          text=True,
-                          timeout=900)
+    proc = subprocess.run(
+        [sys.executable] + args,
+        cwd=cwd,
+        env=dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='1'),
+        capture_output=True,
+        text=True,
+        timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc
 
@@ -120,8 +119,8 @@ def test_yolop_search_end_to_end_on_tiny_settings(tmp_path):
     # the LUT holds the encoder options and the measured fixed part (stem,
     # neck and three heads), a real share of the whole model
     lut = json.loads((work / 'latency_lut.json').read_text())
-    assert [b['path'] for b in lut['blocks']
-            ] == ['backbone.stage2', 'backbone.stage3']
+    assert [b['path']
+            for b in lut['blocks']] == ['backbone.stage2', 'backbone.stage3']
 
     # the exported subnet is the YOLOP model with a searched encoder in
     # the stock neck and heads, distilled at the neck outputs

@@ -38,8 +38,7 @@ def test_detection_ap_of_a_known_ranking():
     # IoU below the threshold: nothing matches
     low = detection_ap([np.array([[0, 0, 10, 4, 0.9]])], gts[:1])
     assert low['ap'] == 0 and low['recall'] == 0
-    assert np.isnan(detection_ap([np.zeros((0, 5))], [np.zeros(
-        (0, 4))])['ap'])
+    assert np.isnan(detection_ap([np.zeros((0, 5))], [np.zeros((0, 4))])['ap'])
 
 
 def _sample(pred_boxes, scores, gt_boxes, pred_da, gt_da, pred_ll, gt_ll):

@@ -92,5 +92,5 @@ def test_seg_head_refuses_a_wrong_task():
     with pytest.raises(ValueError, match="task='da'"):
         build_model(cfg)
     with pytest.raises(ValueError, match='use .da.'):
-        MODELS.build(dict(type='mmdonna.YOLOPSegHead', task='x',
-                          in_channels=8))
+        MODELS.build(
+            dict(type='mmdonna.YOLOPSegHead', task='x', in_channels=8))

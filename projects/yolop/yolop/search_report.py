@@ -13,10 +13,10 @@ from mmdonna.utils import atomic_write_json
 from mmdonna.utils.config import load_config
 
 #: The reported metrics, in table order, with their column titles.
-COLUMNS = (('yolop/det_mAP50', 'det mAP@0.5'), ('yolop/det_recall',
-                                                'det recall'),
-           ('yolop/da_mIoU', 'drivable mIoU'), ('yolop/ll_IoU', 'lane IoU'),
-           ('yolop/ll_acc', 'lane acc'))
+COLUMNS = (('yolop/det_mAP50',
+            'det mAP@0.5'), ('yolop/det_recall',
+                             'det recall'), ('yolop/da_mIoU', 'drivable mIoU'),
+           ('yolop/ll_IoU', 'lane IoU'), ('yolop/ll_acc', 'lane acc'))
 RESULT_FILE = 'yolop_results.json'
 
 

@@ -123,8 +123,7 @@ class BDD100KDataset(BaseDataset):
                     osp.isfile(osp.join(self.folder('img'), s + '.jpg'))
                     for s in done.get('images', [])):
                 return
-        elif osp.isdir(self.folder('img')) and os.listdir(
-                self.folder('img')):
+        elif osp.isdir(self.folder('img')) and os.listdir(self.folder('img')):
             raise ValueError(
                 f'dataset folder {self.folder("img")!r} holds images that '
                 f'mmdonna did not generate; remove `generate` to use them or '
@@ -171,8 +170,7 @@ class BDD100KDataset(BaseDataset):
                     f'every image of {self.folder("img")} needs one; add it '
                     f'or remove the image {name}')
             instances = self._parse_det(paths['det'], classes)
-            if (self.filter_empty_gt and not self.test_mode
-                    and not instances):
+            if (self.filter_empty_gt and not self.test_mode and not instances):
                 continue
             data_list.append(
                 dict(
@@ -212,8 +210,5 @@ class BDD100KDataset(BaseDataset):
             if bbox[2] <= bbox[0] or bbox[3] <= bbox[1]:
                 continue
             instances.append(
-                dict(
-                    bbox=bbox,
-                    bbox_label=classes.index(cls),
-                    ignore_flag=0))
+                dict(bbox=bbox, bbox_label=classes.index(cls), ignore_flag=0))
         return instances

@@ -90,6 +90,11 @@ def _fill(img: np.ndarray, pts: List[Tuple[float, float]], color) -> None:
     cv2.fillPoly(img, [np.round(np.array(pts)).astype(np.int32)], color)
 
 
+def _rect(img: np.ndarray, x1: float, y1: float, x2: float, y2: float,
+          color) -> None:
+    _fill(img, [(x1, y1), (x2, y1), (x2, y2), (x1, y2)], color)
+
+
 def render_road_scene(rng: np.random.Generator,
                       img_size: Sequence[int] = (160, 96),
                       max_vehicles: int = 4) -> tuple:
@@ -133,9 +138,8 @@ def render_road_scene(rng: np.random.Generator,
         xt = top[0] + f * (top[1] - top[0])
         strip = [(xb - thick, h), (xb + thick, h), (xt + 0.6, horizon + 1),
                  (xt - 0.6, horizon + 1)]
-        color = (40, 200, 230) if (f not in (0.04, 0.96)
-                                   and rng.random() < 0.3) else (235, 235,
-                                                                 235)
+        yellow = f not in (0.04, 0.96) and rng.random() < 0.3
+        color = (40, 200, 230) if yellow else (235, 235, 235)
         _fill(img, strip, color)
         _fill(ll, strip, 255)
         objects.append(
@@ -145,12 +149,11 @@ def render_road_scene(rng: np.random.Generator,
                         [float(xt), float(horizon + 1), 'L']]))
 
     # a traffic sign on a pole by the roadside (not a YOLOP class)
-    sx = float(np.clip(bottom[0] - w * 0.02, 2, w - 8)) if rng.random(
-    ) < 0.5 else float(np.clip(bottom[1] - w * 0.2, 2, w - 8))
+    side = bottom[0] - w * 0.02 if rng.random() < 0.5 else bottom[1] - w * 0.2
+    sx = float(np.clip(side, 2, w - 8))
     ss = max(3.0, w * rng.uniform(0.03, 0.05))
     sy = horizon - ss * rng.uniform(0.2, 1.5)
-    _fill(img, [(sx, sy), (sx + ss, sy), (sx + ss, sy + ss), (sx, sy + ss)],
-          (30, 30, 200))
+    _rect(img, sx, sy, sx + ss, sy + ss, (30, 30, 200))
     objects.append(
         dict(
             category='traffic sign',
@@ -164,10 +167,10 @@ def render_road_scene(rng: np.random.Generator,
         yb = horizon + d * (h - horizon)
         left, right = _road_x(yb, horizon, h, bottom, top)
         cat = VEHICLES[int(rng.integers(len(VEHICLES)))]
-        vw = w * 0.3 * d * rng.uniform(0.8, 1.1) * (1.25 if cat != 'car' else
-                                                     1.0)
-        vh = vw * (rng.uniform(0.7, 0.9) if cat == 'car' else rng.uniform(
-            0.95, 1.2))
+        big = 1.25 if cat != 'car' else 1.0  # buses and trucks
+        vw = w * 0.3 * d * rng.uniform(0.8, 1.1) * big
+        aspect = (0.7, 0.9) if cat == 'car' else (0.95, 1.2)
+        vh = vw * rng.uniform(*aspect)
         if vw < 5 or vh < 4:
             continue
         lo, hi = max(left, 0) + vw / 2, min(right, w) - vw / 2
@@ -175,23 +178,18 @@ def render_road_scene(rng: np.random.Generator,
         x1, x2 = cx - vw / 2, cx + vw / 2
         y1, y2 = yb - vh, yb
         body = rng.uniform(20, 235, size=3).tolist()
-        _fill(img, [(x1, y1), (x2, y1), (x2, y2), (x1, y2)], body)
+        _rect(img, x1, y1, x2, y2, body)
         # a vehicle hides the road and its lanes (as in BDD100K's masks)
-        _fill(da, [(x1, y1), (x2, y1), (x2, y2), (x1, y2)], 0)
-        _fill(ll, [(x1, y1), (x2, y1), (x2, y2), (x1, y2)], 0)
+        _rect(da, x1, y1, x2, y2, 0)
+        _rect(ll, x1, y1, x2, y2, 0)
         # rear window, tail lights, wheels
-        _fill(img, [(x1 + 0.15 * vw, y1 + 0.12 * vh),
-                    (x2 - 0.15 * vw, y1 + 0.12 * vh),
-                    (x2 - 0.15 * vw, y1 + 0.45 * vh),
-                    (x1 + 0.15 * vw, y1 + 0.45 * vh)], (60, 50, 40))
+        _rect(img, x1 + 0.15 * vw, y1 + 0.12 * vh, x2 - 0.15 * vw,
+              y1 + 0.45 * vh, (60, 50, 40))
         for lx in (x1 + 0.04 * vw, x2 - 0.16 * vw):
-            _fill(img, [(lx, y1 + 0.55 * vh), (lx + 0.12 * vw,
-                                               y1 + 0.55 * vh),
-                        (lx + 0.12 * vw, y1 + 0.68 * vh),
-                        (lx, y1 + 0.68 * vh)], (20, 20, 220))
+            _rect(img, lx, y1 + 0.55 * vh, lx + 0.12 * vw, y1 + 0.68 * vh,
+                  (20, 20, 220))
         for wx in (x1, x2 - 0.2 * vw):
-            _fill(img, [(wx, y2 - 0.12 * vh), (wx + 0.2 * vw, y2 - 0.12 * vh),
-                        (wx + 0.2 * vw, y2), (wx, y2)], (15, 15, 15))
+            _rect(img, wx, y2 - 0.12 * vh, wx + 0.2 * vw, y2, (15, 15, 15))
         box = [
             float(np.clip(x1, 0, w)),
             float(np.clip(y1, 0, h)),

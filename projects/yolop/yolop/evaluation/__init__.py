@@ -1,5 +1,4 @@
-from .functional import (class_iou, confusion_matrix, detection_ap,
-                         seg_scores)
+from .functional import class_iou, confusion_matrix, detection_ap, seg_scores
 from .yolop_metric import YOLOPMetric
 
 __all__ = [

@@ -91,8 +91,8 @@ def detection_ap(dets: Sequence[np.ndarray],
     fp = np.cumsum(1 - np.concatenate(tps)[order]) if len(tp) else tp
     recalls = tp / num_gts
     precisions = tp / np.maximum(tp + fp, np.finfo(np.float32).eps)
-    ap = float(average_precision(recalls, precisions, 'area')) if len(
-        tp) else 0.0
+    ap = float(average_precision(recalls, precisions,
+                                 'area')) if len(tp) else 0.0
     return dict(
         ap=ap,
         recall=float(recalls[-1]) if len(tp) else 0.0,

@@ -49,8 +49,9 @@ class YOLOPMetric(BaseMetric):
         for sample in data_samples:
             pred = sample['pred_instances']
             gt = sample['gt_instances']
-            ignore = _np(sample.get('ignored_instances', {}).get(
-                'bboxes', np.zeros((0, 4))))
+            ignore = _np(
+                sample.get('ignored_instances',
+                           {}).get('bboxes', np.zeros((0, 4))))
             result = dict(
                 pred_bboxes=_np(pred['bboxes']).reshape(-1, 4),
                 pred_scores=_np(pred['scores']).reshape(-1),
@@ -77,9 +78,9 @@ class YOLOPMetric(BaseMetric):
             for r in results:
                 keep = r['pred_labels'] == c
                 dets.append(
-                    np.concatenate([
-                        r['pred_bboxes'][keep], r['pred_scores'][keep, None]
-                    ], 1))
+                    np.concatenate(
+                        [r['pred_bboxes'][keep], r['pred_scores'][keep, None]],
+                        1))
                 gts.append(r['gt_bboxes'][r['gt_labels'] == c])
             out = detection_ap(dets, gts, self.iou_thr)
             if out['num_gts']:

@@ -92,10 +92,10 @@ class YOLOP(BaseDetector):
         """Neck outputs (strides 8, 16, 32 for CSPDarknet + YOLOXPAFPN)."""
         return self.neck(self.backbone(batch_inputs))
 
-    def _forward(self,
-                 batch_inputs: Tensor,
-                 batch_data_samples: Optional[list] = None
-                 ) -> Tuple[Tensor, ...]:
+    def _forward(
+            self,
+            batch_inputs: Tensor,
+            batch_data_samples: Optional[list] = None) -> Tuple[Tensor, ...]:
         feats = self.extract_feat(batch_inputs)
         det = self.bbox_head.forward(feats)
         flat = tuple(t for level_list in det for t in level_list)

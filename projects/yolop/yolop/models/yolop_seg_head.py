@@ -74,8 +74,7 @@ class YOLOPSegHead(BaseModule):
         for out in channels:
             layers += [
                 ConvModule(
-                    c, out, 3, padding=1, norm_cfg=norm_cfg,
-                    act_cfg=act_cfg),
+                    c, out, 3, padding=1, norm_cfg=norm_cfg, act_cfg=act_cfg),
                 nn.Upsample(scale_factor=2, mode='nearest')
             ]
             c = out
@@ -109,8 +108,8 @@ class YOLOPSegHead(BaseModule):
 
     def loss(self, feats: Tuple[Tensor, ...], data_samples: list) -> dict:
         logits = self(feats)
-        target = self._targets(data_samples, logits.shape[-2:]).to(
-            logits.device)
+        target = self._targets(data_samples,
+                               logits.shape[-2:]).to(logits.device)
         losses = {
             f'loss_{self.task}_seg':
             self.loss_seg(logits, target, ignore_index=IGNORE_INDEX)
@@ -120,7 +119,8 @@ class YOLOPSegHead(BaseModule):
             prob = logits.softmax(dim=1)[:, -1] * valid
             fg = (target == self.num_classes - 1) & valid
             losses[f'loss_{self.task}_overlap'] = self.loss_overlap(
-                prob.flatten(1), fg.flatten(1).float())
+                prob.flatten(1),
+                fg.flatten(1).float())
         return losses
 
     def predict(self,
@@ -141,7 +141,9 @@ class YOLOPSegHead(BaseModule):
             x = logits[i:i + 1, :, :h, :w]
             if rescale and (h, w) != (ori_h, ori_w):
                 x = F.interpolate(
-                    x, size=(ori_h, ori_w), mode='bilinear',
+                    x,
+                    size=(ori_h, ori_w),
+                    mode='bilinear',
                     align_corners=False)
             out.append(x[0].argmax(dim=0))
         return out

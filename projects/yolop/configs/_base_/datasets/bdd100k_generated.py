@@ -14,8 +14,7 @@ train_pipeline = [
     dict(type='Resize', scale=img_scale, keep_ratio=True),
     # bottom/right padding to the input size: boxes keep their origin and
     # the masks' padding is background, as YOLOP's letterbox
-    dict(
-        type='Pad', size=img_scale, pad_val=dict(img=(114, 114, 114), seg=0)),
+    dict(type='Pad', size=img_scale, pad_val=dict(img=(114, 114, 114), seg=0)),
     dict(type='YOLOXHSVRandomAug'),
     dict(type='RandomFlip', prob=0.5),
     dict(type='mmdonna.PackYOLOPInputs')
@@ -25,8 +24,7 @@ train_pipeline = [
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=img_scale, keep_ratio=True),
-    dict(
-        type='Pad', size=img_scale, pad_val=dict(img=(114, 114, 114), seg=0)),
+    dict(type='Pad', size=img_scale, pad_val=dict(img=(114, 114, 114), seg=0)),
     dict(type='mmdonna.LoadYOLOPAnnotations'),
     dict(
         type='mmdonna.PackYOLOPInputs',

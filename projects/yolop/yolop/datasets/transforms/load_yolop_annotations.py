@@ -28,7 +28,8 @@ class LoadYOLOPAnnotations(BaseTransform):
         backend_args (dict, optional): File backend. Defaults to None.
     """
 
-    def __init__(self, threshold: int = 1,
+    def __init__(self,
+                 threshold: int = 1,
                  backend_args: Optional[dict] = None):
         self.threshold = threshold
         self.backend_args = backend_args

@@ -27,10 +27,9 @@ class PackYOLOPInputs(BaseTransform):
     """
 
     def __init__(self,
-                 meta_keys: Sequence[str] = ('img_id', 'img_path',
-                                             'ori_shape', 'img_shape',
-                                             'scale_factor', 'flip',
-                                             'flip_direction')):
+                 meta_keys: Sequence[str] = ('img_id', 'img_path', 'ori_shape',
+                                             'img_shape', 'scale_factor',
+                                             'flip', 'flip_direction')):
         self.meta_keys = tuple(meta_keys)
         self._pack = PackDetInputs(meta_keys=self.meta_keys)
 
@@ -44,8 +43,8 @@ class PackYOLOPInputs(BaseTransform):
                     f'from LoadYOLOPAnnotations')
             sample = packed['data_samples']
             for i, field in enumerate(SEG_FIELDS):
-                mask = torch.from_numpy(
-                    np.ascontiguousarray(seg[..., i])).long()[None]
+                mask = torch.from_numpy(np.ascontiguousarray(
+                    seg[..., i])).long()[None]
                 sample.set_field(PixelData(sem_seg=mask), field)
         return packed
 
