@@ -6,6 +6,7 @@ three tasks for the teacher and the found model."""
 import json
 import os
 import os.path as osp
+import shutil
 import subprocess
 import sys
 
@@ -147,3 +148,23 @@ def test_yolop_search_end_to_end_on_tiny_settings(tmp_path):
             assert 0.0 <= r[k] <= 1.0, (k, r)
         assert r['latency_ms'] > 0 and r['params'] > 0
     assert '| teacher |' in ev.stdout and f'| {name} |' in ev.stdout
+
+    # the trio's finetune config points at the fastest exported subnet of
+    # work_dirs/<search config>/ and only lengthens its schedule
+    layout = tmp_path / 'repo'
+    os.makedirs(layout / 'projects' / 'yolop' / 'configs')
+    shutil.copytree(
+        work / 'subnets',
+        layout / 'work_dirs' / 'yolop_tiny_generated_search' / 'subnets')
+    shutil.copy(
+        osp.join(CONFIGS, 'yolop_tiny_generated_finetune.py'),
+        layout / 'projects' / 'yolop' / 'configs')
+    ft = Config.fromfile(
+        str(layout /
+            'projects/yolop/configs/yolop_tiny_generated_finetune.py'))
+    fastest = entry['front'][0]['name']
+    assert fastest == 'host-ort-cpu-1t-cputime_arch00'
+    fastest = Config.fromfile(str(work / 'subnets' / (fastest + '.py')))
+    assert ft.model.student == fastest.model.student
+    assert ft.model.type == 'mmdonna.DonnaKDModel'
+    assert ft.train_cfg.max_epochs > sub.train_cfg.max_epochs
