@@ -6,6 +6,7 @@ with distillation and evaluates it and the teacher with CocoMetric."""
 import json
 import os
 import os.path as osp
+import shutil
 import subprocess
 import sys
 
@@ -64,8 +65,9 @@ bkd_custom_hooks = [
                  pipeline={{{{_base_.shapes_test_pipeline}}}})))
 ]
 latency = dict(
-    targets=[dict(type='mmdonna.OnnxRuntimeEstimator', warmup=1, repeats=3)],
-    calibrate=0)
+    targets=[dict(type='mmdonna.OnnxRuntimeEstimator', clock='thread_cpu',
+                  cache_flush_mb=4, warmup=1, repeats=3)],
+    calibrate=0, passes=1)
 kd_filter = dict(min_keep=2, max_cost_ratio=dict())
 train_cfg = dict(pop_size=4, n_gen=2, num_random_samples=8)
 finetune = dict(
@@ -95,7 +97,11 @@ def test_detection_benchmark_end_to_end_on_tiny_settings(tmp_path):
     res = json.loads((work / 'detection_benchmark.json').read_text())
     assert [s[0] for s in res['stages']][:3] == ['teacher', 'bkd', 'library']
     assert res['stages'][-1][0] == 'finetune'
-    assert all(s[1] == 'done' for s in res['stages']), res['stages']
+    # the benchmark builds the LUT first (alternating with its validation)
+    # and the search reuses it
+    status = {s[0]: s[1] for s in res['stages']}
+    assert status.pop('latency LUT') == 'skipped'
+    assert all(s == 'done' for s in status.values()), res['stages']
     # the teacher and the finetuned detector evaluated by CocoMetric
     logs = proc.stdout + proc.stderr
     assert 'results of the whole dataset is empty' not in logs
@@ -104,11 +110,18 @@ def test_detection_benchmark_end_to_end_on_tiny_settings(tmp_path):
     (row, ) = res['rows']
     assert 0.0 <= row['metric'] <= 1.0
     assert 0.0 <= row['bkd_init']['coco/bbox_mAP'] <= 1.0
+    # the benchmark's own evaluation of the finetuned checkpoint and of the
+    # teacher (all COCO figures) reproduces the pipeline's mAP
+    assert abs(row['coco']['coco/bbox_mAP'] - row['metric']) < 1e-6
+    assert abs(res['teacher']['coco']['coco/bbox_mAP'] -
+               res['teacher']['metric']) < 1e-6
+    assert 0.0 <= row['coco']['coco/bbox_mAP_50'] <= 1.0
     # whole-detector latency: the searched one measured faster than the
     # teacher, and the LUT (blocks + fixed part) validated on 2 detectors
     assert row['latency_ms'] < res['teacher']['latency_ms']
     v = res['validation']
     assert v['measured'] == 2 and v['mean_abs_pct_error'] >= 0
+    assert v['passes'] == 1
     assert 0 < v['fixed_pct_of_teacher'] < 100
     # the finetuned subnet is a plain mmdet detector config with the
     # searched DonnaBackbone in the stock neck/head, distilling FPN outputs
@@ -119,3 +132,25 @@ def test_detection_benchmark_end_to_end_on_tiny_settings(tmp_path):
     ft = work / 'finetune' / row['name']
     assert (ft / 'epoch_1.pth').exists()
     assert 'ratio: searched detector' in proc.stdout
+
+    # the trio's finetune config points at the fastest exported subnet of
+    # work_dirs/<search config>/ and only lengthens its schedule
+    layout = tmp_path / 'repo'
+    os.makedirs(layout / 'configs' / 'detection')
+    shutil.copytree(
+        work / 'subnets',
+        layout / 'work_dirs' / 'retinanet_r18_shapes_search' / 'subnets')
+    shutil.copy(
+        osp.join(ROOT, 'configs', 'detection',
+                 'retinanet_r18_shapes_finetune.py'),
+        layout / 'configs' / 'detection')
+    ft = Config.fromfile(
+        str(layout / 'configs/detection/retinanet_r18_shapes_finetune.py'))
+    pareto = json.loads((work / 'pareto.json').read_text())
+    (entry, ) = pareto['targets'].values()
+    fastest = Config.fromfile(
+        str(work / 'subnets' / (entry['front'][0]['name'] + '.py')))
+    assert entry['front'][0]['name'].endswith('_arch00')
+    assert ft.model.student == fastest.model.student
+    assert ft.model.type == 'mmdonna.DonnaKDModel'
+    assert ft.train_cfg.max_epochs > sub.train_cfg.max_epochs
