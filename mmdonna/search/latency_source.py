@@ -53,6 +53,7 @@ def target_latency(cfg,
                 metric=settings['metric'],
                 calibrate=settings['calibrate'],
                 seed=settings['seed'],
+                passes=settings['passes'],
                 progress=False)
         tables, offset = lut.tables()
         teacher_blocks = []
