@@ -3,7 +3,8 @@
 # their measured whole-model latency and size:
 #   python projects/yolop/tools/evaluate.py \
 #       projects/yolop/configs/yolop_tiny_generated_search.py
-# writes <work_dir>/yolop_results.json and prints a markdown table.
+# writes <work_dir>/yolop_results.json and prints a markdown table;
+# --finetuned adds longer finetunes (the trio's *_finetune.py).
 import argparse
 import os.path as osp
 import sys
@@ -18,6 +19,13 @@ def parse_args():
         description='Evaluate the teacher and the searched YOLOP models')
     parser.add_argument('config', help='the search config')
     parser.add_argument('--work-dir', help='the search work dir')
+    parser.add_argument(
+        '--finetuned',
+        nargs='*',
+        default=[],
+        help='further finetune configs of exported subnets (e.g. '
+        'projects/yolop/configs/yolop_tiny_generated_finetune.py) to '
+        'evaluate from their latest checkpoint')
     return parser.parse_args()
 
 
@@ -32,7 +40,7 @@ def main():
     work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
         'work_dirs',
         osp.splitext(osp.basename(args.config))[0])
-    print(format_results(evaluate_search(cfg, work_dir)))
+    print(format_results(evaluate_search(cfg, work_dir, args.finetuned)))
 
 
 if __name__ == '__main__':

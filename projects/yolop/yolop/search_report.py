@@ -3,7 +3,7 @@
 import copy
 import json
 import os.path as osp
-from typing import Dict, List
+from typing import Dict, List, Optional, Sequence
 
 from mmengine.config import Config
 from mmengine.runner import Runner
@@ -59,9 +59,18 @@ def evaluate(model_cfg: Config, checkpoint: str, work_dir: str,
     return metrics
 
 
-def evaluate_search(cfg: Config, work_dir: str) -> List[dict]:
+def evaluate_search(cfg: Config,
+                    work_dir: str,
+                    finetuned: Optional[Sequence[str]] = None) -> List[dict]:
     """Evaluate the teacher and every finetuned front model of
     ``work_dir`` (``finetune_results.json``) on the validation split.
+
+    Args:
+        cfg (Config): The search config.
+        work_dir (str): Its work dir.
+        finetuned (Sequence[str]): Further finetune configs of exported
+            subnets (e.g. the trio's ``*_finetune.py``), evaluated from the
+            latest checkpoint of their work dir. Defaults to None.
 
     Returns:
         list[dict]: One row per model: ``name``, ``target``, the metrics of
@@ -93,6 +102,18 @@ def evaluate_search(cfg: Config, work_dir: str) -> List[dict]:
                 name=r['name'],
                 target=r['target'],
                 latency_ms=r.get('latency_ms'),
+                **metrics))
+    for path in finetuned or ():
+        fcfg = Config.fromfile(path)
+        name = osp.splitext(osp.basename(path))[0]
+        meta = fcfg.get('donna_meta', {})
+        metrics = evaluate(fcfg, _checkpoint(fcfg.work_dir, name),
+                           osp.join(work_dir, 'eval', name), name + '_eval')
+        rows.append(
+            dict(
+                name=name,
+                target=meta.get('target'),
+                latency_ms=meta.get('latency_ms'),
                 **metrics))
     atomic_write_json(osp.join(work_dir, RESULT_FILE), dict(rows=rows))
     return rows
