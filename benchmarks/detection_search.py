@@ -142,6 +142,40 @@ def eval_metrics(cfg: Config,
     return metrics
 
 
+def teacher_control(cfg: Config, work_dir: str, teacher_ckpt: str) -> dict:
+    """COCO figures of the teacher trained further with the searched
+    detectors' finetuning schedule (``cfg.finetune``: epochs, optimizer,
+    LR schedule; detection loss only). The finetuned detectors start from
+    the teacher's neck/head and train that much longer than the teacher
+    did: this control tells the search's effect from the extra epochs'
+    (resumable)."""
+    from mmdonna.utils import (atomic_write_json, config_hash,
+                               load_json_artifact)
+    from mmdonna.utils.io import ArtifactError
+    tcfg = Config.fromfile(cfg.teacher_config)
+    ft = cfg.finetune
+    tcfg.train_cfg = copy.deepcopy(ft.train_cfg)
+    tcfg.optim_wrapper = copy.deepcopy(ft.optim_wrapper)
+    tcfg.param_scheduler = copy.deepcopy(ft.param_scheduler)
+    tcfg.load_from = teacher_ckpt
+    tcfg.resume = False
+    tcfg.work_dir = osp.join(work_dir, 'eval', 'teacher_control')
+    tcfg.experiment_name = 'teacher_control'
+    digest = config_hash(tcfg.to_dict())
+    out = osp.join(tcfg.work_dir, 'metrics.json')
+    try:
+        return load_json_artifact(out, RESULT_FORMAT, digest,
+                                  'teacher control')['metrics']
+    except ArtifactError:
+        pass
+    runner = Runner.from_cfg(tcfg)
+    runner.train()
+    metrics = coco_metrics(runner.val())
+    atomic_write_json(
+        out, dict(format=RESULT_FORMAT, config_hash=digest, metrics=metrics))
+    return metrics
+
+
 def validate_lut(cfg: Config, work_dir: str, k: int) -> Optional[dict]:
     """Build the latency LUT (backbone blocks + fixed part, calibrated) and
     validate it against ``k`` random whole detectors measured with the same
@@ -196,14 +230,22 @@ def run(args) -> dict:
                 bkd_init=eval_metrics(
                     sub, osp.join(work_dir, 'eval', r['name'] + '_bkd_init'))))
     tcfg = Config.fromfile(cfg.teacher_config)
-    teacher['coco'] = eval_metrics(
-        tcfg, osp.join(work_dir, 'eval', 'teacher'),
-        find_latest_checkpoint(osp.join(work_dir, 'teacher')))
+    teacher_ckpt = find_latest_checkpoint(osp.join(work_dir, 'teacher'))
+    teacher['coco'] = eval_metrics(tcfg, osp.join(work_dir, 'eval', 'teacher'),
+                                   teacher_ckpt)
+    # the teacher trained as long as the finetuned detectors were
+    more = teacher_control(cfg, work_dir, teacher_ckpt)
+    control = dict(
+        teacher,
+        name=f'teacher +{cfg.finetune.train_cfg.max_epochs} epochs',
+        metric=more['coco/bbox_mAP'],
+        coco=more)
     return dict(
         target=target,
         metric=finetuned['metric'],
         stages=stages,
         teacher=teacher,
+        control=control,
         rows=rows,
         lut_error=entry.get('lut_error'),
         validation=validation,
@@ -234,6 +276,7 @@ def print_table(res: dict) -> None:
               f'{speed:>9} {r["params"]:>9}')
 
     row('teacher', t, '', '1.00x')
+    row(res['control']['name'], res['control'], '', '1.00x')
     for r in res['rows']:
         ms = r['latency_ms']
         row(r['name'], r, fmt(r['bkd_init']['coco/bbox_mAP']),

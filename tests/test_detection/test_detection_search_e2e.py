@@ -116,6 +116,11 @@ def test_detection_benchmark_end_to_end_on_tiny_settings(tmp_path):
     assert abs(res['teacher']['coco']['coco/bbox_mAP'] -
                res['teacher']['metric']) < 1e-6
     assert 0.0 <= row['coco']['coco/bbox_mAP_50'] <= 1.0
+    # the control: the teacher trained with the finetuning schedule
+    control = res['control']
+    assert control['name'] == 'teacher +1 epochs'
+    assert 0.0 <= control['coco']['coco/bbox_mAP'] <= 1.0
+    assert (work / 'eval' / 'teacher_control' / 'epoch_1.pth').exists()
     # whole-detector latency: the searched one measured faster than the
     # teacher, and the LUT (blocks + fixed part) validated on 2 detectors
     assert row['latency_ms'] < res['teacher']['latency_ms']
