@@ -83,12 +83,12 @@ def evaluate_search(cfg: Config,
             f'{results} does not exist; run tools/search.py on the search '
             f'config (with finetune_front.num >= 1) first')
     with open(results) as f:
-        finetuned = json.load(f)['rows']
+        front_rows = json.load(f)['rows']
     tcfg = load_config(cfg.teacher_config)
     teacher = evaluate(tcfg, teacher_checkpoint(cfg, work_dir),
                        osp.join(work_dir, 'eval', 'teacher'), 'teacher_eval')
     rows = []
-    for r in finetuned:
+    for r in front_rows:
         if r['name'] == 'teacher':
             metrics = teacher
         else:
