@@ -16,6 +16,10 @@ class TensorForward(nn.Module):
     def __init__(self, model: nn.Module):
         super().__init__()
         self.model = model
+        # take the model's mode: a wrapper in the default train mode would
+        # put the model back into train mode when an exporter restores the
+        # wrapper's mode (BN statistics of a frozen teacher would move)
+        self.train(model.training)
 
     def forward(self, x: torch.Tensor):
         return self.model(x, mode='tensor')

@@ -85,6 +85,26 @@ def test_export_is_quiet_and_restores_mode():
     assert model.graph.input[0].name == 'input'
 
 
+def test_tensor_forward_wrapper_leaves_an_eval_model_in_eval():
+    from mmdonna.export.arch_model import TensorForward
+
+    class _MMStyle(nn.Module):
+
+        def __init__(self):
+            super().__init__()
+            self.body = _tiny()
+
+        def forward(self, x, mode='tensor'):
+            return self.body(x)
+
+    model = _MMStyle().eval()  # e.g. a frozen teacher
+    wrapper = TensorForward(model)
+    assert not wrapper.training
+    export_onnx(wrapper, (1, 3, 8, 8))
+    assert not model.training and not model.body[1].training
+    assert TensorForward(_MMStyle().train()).training
+
+
 @pytest.mark.parametrize('kwargs,key', [
     (dict(providers=['NoSuchExecutionProvider']), 'providers'),
     (dict(repeats=0), 'repeats'),
