@@ -124,6 +124,7 @@ def tiny_search_config(task: str,
     cfg.default_hooks.logger.interval = 10
     cfg.latency.targets[0].update(warmup=1, repeats=3)
     cfg.latency.calibrate = 2
+    cfg.latency.passes = 1
     cfg.train_cfg.update(pop_size=8, n_gen=3, num_random_samples=50)
     # the exported subnets train with the teacher config's data: shrink it
     # through a tiny copy of the teacher config

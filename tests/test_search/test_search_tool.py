@@ -36,7 +36,7 @@ bkd_custom_hooks = [
 latency = dict(
     targets=[dict(type='mmdonna.OnnxRuntimeEstimator', warmup=1,
                   repeats=3)],
-    calibrate=0)
+    calibrate=0, passes=1)
 kd_filter = dict(min_keep=2, max_cost_ratio=dict())
 train_cfg = dict(pop_size=6, n_gen=3, num_random_samples=50)
 finetune_front = dict(num=0)  # finetuning has its own tests
