@@ -25,6 +25,14 @@ without it.
 3. numpy 2 removed ``np.bool8``, which mmagic 1.2.0 uses. The constraints file
    pins ``numpy<2``; the alias below keeps mmagic working if a user's
    environment moved numpy anyway.
+4. mmdet 3.3.0's stock SSD/SSDLite detectors cannot predict: the shared
+   ``BaseDenseHead._predict_by_feat_single`` reads ``self.loss_cls`` (for
+   v3det's custom classifiers), which ``SSDHead`` never sets because it
+   computes its loss inline, so validating a stock SSD config fails with
+   ``'SSDHead' object has no attribute 'loss_cls'``. Detection is optional
+   (a classification user need not import mmdet), so this one is applied by
+   ``mmdonna.detection`` on import (the detection configs' custom_imports),
+   through :func:`fix_ssd_head_predict`.
 """
 import numpy as np
 import torch
@@ -94,6 +102,19 @@ def _cpu_safe_ddp_init(ddp_init):
 
     __init__.__wrapped__ = ddp_init
     return __init__
+
+
+def fix_ssd_head_predict() -> None:
+    """Fix 4: give mmdet's ``SSDHead`` the ``loss_cls = None`` class
+    attribute the shared prediction code expects (no custom classifier:
+    plain softmax scores, as SSD trains them). Idempotent; a no-op where
+    mmdet is missing or ``SSDHead`` has the attribute already."""
+    try:
+        from mmdet.models.dense_heads import SSDHead
+    except ImportError:  # detection is optional
+        return
+    if not hasattr(SSDHead, 'loss_cls'):
+        SSDHead.loss_cls = None
 
 
 def apply_compat_fixes() -> None:

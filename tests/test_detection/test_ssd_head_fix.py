@@ -1,6 +1,9 @@
 """The stock SSDLite detector of the shapes configs predicts (validation
 runs) with mmdet 3.3.0, whose SSDHead lacks the ``loss_cls`` attribute the
-shared prediction code reads."""
+shared prediction code reads (fix 4 of mmdonna.compat)."""
+import subprocess
+import sys
+
 import torch
 from mmdet.structures import DetDataSample
 from mmengine.config import Config
@@ -24,3 +27,16 @@ def test_stock_ssdlite_predicts_boxes():
     boxes = result.pred_instances.bboxes
     assert boxes.ndim == 2 and boxes.shape[1] == 4
     assert len(result.pred_instances.scores) == len(boxes)
+
+
+def test_plain_mmdet_ssd_head_lacks_the_attribute():
+    """Without mmdonna.detection, mmdet's SSDHead has no loss_cls (what made
+    validation fail): the fix is still needed with the pinned mmdet."""
+    out = subprocess.run([
+        sys.executable, '-c', 'from mmdet.models.dense_heads import SSDHead;'
+        'print(hasattr(SSDHead, "loss_cls"))'
+    ],
+                         capture_output=True,
+                         text=True,
+                         check=True).stdout.strip()
+    assert out == 'False'
