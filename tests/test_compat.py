@@ -92,7 +92,19 @@ _DIST = textwrap.dedent("""
     ddp(torch.ones(1, 2)).sum().backward()
     if get_rank() == 0:
         print('WORLD', get_world_size(), 'SUM', float(x))
+    # leave together: a rank that exits while its peer's gloo pair is still
+    # open makes the peer abort (SIGABRT), a flaky failure unrelated to the fix
+    import torch.distributed as dist
+    dist.barrier()
+    dist.destroy_process_group()
 """)
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
 
 
 def _launch(tmp_path, mode, port):
@@ -111,9 +123,9 @@ def _launch(tmp_path, mode, port):
 def test_mmengine_launcher_runs_on_cpu(tmp_path):
     if torch.cuda.is_available():
         return  # the fix only acts without CUDA
-    out = _launch(tmp_path, 'fixed', 29541)
-    assert out.returncode == 0, out.stderr[-2000:]
+    out = _launch(tmp_path, 'fixed', _free_port())
+    assert out.returncode == 0, out.stderr[:3000] + out.stderr[-1000:]
     assert 'WORLD 2 SUM 2.0' in out.stdout
-    broken = _launch(tmp_path, 'plain', 29542)
+    broken = _launch(tmp_path, 'plain', _free_port())
     assert broken.returncode != 0
     assert 'NVIDIA driver' in broken.stderr or 'CUDA' in broken.stderr
