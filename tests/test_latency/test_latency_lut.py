@@ -246,7 +246,14 @@ def test_onnxruntime_lut_and_resumable_validation(supernet, tmp_path):
         progress=False)
     tables, offset = lut.tables()
     assert all((t > 0).all() for t in tables) and np.isfinite(offset)
-    assert lut.calibration['points'] == 2  # teacher + 1 architecture
+    if lut.calibration is None:
+        # two noisy timings of sub-ms models can fit a falling line: the LUT
+        # rejects it (tested deterministically elsewhere) and uses the fixed
+        # part alone
+        assert lut.scale == 1.0 and lut.offset == pytest.approx(lut.fixed_ms)
+    else:
+        assert lut.calibration['points'] == 2  # teacher + 1 architecture
+        assert lut.scale == pytest.approx(lut.calibration['scale']) > 0
     vfile = str(tmp_path / 'validation.json')
     report = lut.validate(
         teacher, space, est, k=1, passes=2, out_file=vfile, progress=False)
