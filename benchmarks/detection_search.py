@@ -164,6 +164,25 @@ def coco_metrics(metrics: dict) -> dict:
     return {k: float(metrics.get(k, 0.0)) for k in METRICS}
 
 
+def cached_metrics(cfg: Config, what: str, compute) -> dict:
+    """``compute()``'s metrics of the run ``cfg`` describes, kept in
+    ``<cfg.work_dir>/metrics.json`` under the config's hash: a rerun of the
+    same config reads them back instead of running again."""
+    from mmdonna.utils import (atomic_write_json, config_hash,
+                               load_json_artifact)
+    from mmdonna.utils.io import ArtifactError
+    digest = config_hash(cfg.to_dict())
+    out = osp.join(cfg.work_dir, 'metrics.json')
+    try:
+        return load_json_artifact(out, RESULT_FORMAT, digest, what)['metrics']
+    except ArtifactError:
+        pass
+    metrics = compute()
+    atomic_write_json(
+        out, dict(format=RESULT_FORMAT, config_hash=digest, metrics=metrics))
+    return metrics
+
+
 def eval_metrics(cfg: Config,
                  out_dir: str,
                  load_from: Optional[str] = None) -> dict:
@@ -171,30 +190,16 @@ def eval_metrics(cfg: Config,
     with the weights of ``load_from`` or, without it, the model's own
     initialisation (an exported detector: its BKD-assembled weights).
     Resumable: a finished evaluation is read back from ``out_dir``."""
-    from mmdonna.utils import (atomic_write_json, config_hash,
-                               load_json_artifact)
-    from mmdonna.utils.io import ArtifactError
-    cfg = copy.deepcopy(cfg)
-    cfg.work_dir = out_dir
-    cfg.experiment_name = osp.basename(out_dir)
-    cfg.load_from = load_from
-    cfg.resume = False
-    # validation only: no training state to checkpoint
-    cfg.setdefault('default_hooks', {})['checkpoint'] = None
-    digest = config_hash(cfg.to_dict())
-    out = osp.join(out_dir, 'metrics.json')
-    try:
-        return load_json_artifact(out, RESULT_FORMAT, digest,
-                                  'detection metrics')['metrics']
-    except ArtifactError:
-        pass
-    runner = Runner.from_cfg(cfg)
-    if load_from is None:
-        runner.model.init_weights()  # the BKD-assembled detector
-    metrics = coco_metrics(runner.val())
-    atomic_write_json(
-        out, dict(format=RESULT_FORMAT, config_hash=digest, metrics=metrics))
-    return metrics
+    from mmdonna.utils.config import validation_config
+    cfg = validation_config(cfg, out_dir, load_from, osp.basename(out_dir))
+
+    def evaluate():
+        runner = Runner.from_cfg(cfg)
+        if load_from is None:
+            runner.model.init_weights()  # the BKD-assembled detector
+        return coco_metrics(runner.val())
+
+    return cached_metrics(cfg, 'detection metrics', evaluate)
 
 
 def teacher_control(cfg: Config, work_dir: str, teacher_ckpt: str) -> dict:
@@ -204,9 +209,6 @@ def teacher_control(cfg: Config, work_dir: str, teacher_ckpt: str) -> dict:
     the teacher's neck/head and train that much longer than the teacher
     did: this control tells the search's effect from the extra epochs'
     (resumable)."""
-    from mmdonna.utils import (atomic_write_json, config_hash,
-                               load_json_artifact)
-    from mmdonna.utils.io import ArtifactError
     tcfg = Config.fromfile(cfg.teacher_config)
     ft = cfg.finetune
     tcfg.train_cfg = copy.deepcopy(ft.train_cfg)
@@ -216,19 +218,13 @@ def teacher_control(cfg: Config, work_dir: str, teacher_ckpt: str) -> dict:
     tcfg.resume = False
     tcfg.work_dir = osp.join(work_dir, 'eval', 'teacher_control')
     tcfg.experiment_name = 'teacher_control'
-    digest = config_hash(tcfg.to_dict())
-    out = osp.join(tcfg.work_dir, 'metrics.json')
-    try:
-        return load_json_artifact(out, RESULT_FORMAT, digest,
-                                  'teacher control')['metrics']
-    except ArtifactError:
-        pass
-    runner = Runner.from_cfg(tcfg)
-    runner.train()
-    metrics = coco_metrics(runner.val())
-    atomic_write_json(
-        out, dict(format=RESULT_FORMAT, config_hash=digest, metrics=metrics))
-    return metrics
+
+    def train_and_evaluate():
+        runner = Runner.from_cfg(tcfg)
+        runner.train()
+        return coco_metrics(runner.val())
+
+    return cached_metrics(tcfg, 'teacher control', train_and_evaluate)
 
 
 def validate_lut(cfg: Config, work_dir: str, k: int) -> Optional[dict]:

@@ -9,6 +9,7 @@ from mmdet.datasets import CocoDataset
 from mmengine.logging import print_log
 
 from mmdonna.registry import DATASETS
+from .generate_cfg import check_generate_cfg
 from .shapes_coco import FORMAT, generate_shapes_coco, generator_settings
 
 GENERATE_KEYS = ('num_images', 'seed', 'img_size', 'min_size', 'max_size',
@@ -65,12 +66,7 @@ class DonnaCocoDataset(CocoDataset):
                  max_refetch: int = 1000,
                  backend_args: Optional[dict] = None,
                  generate: Optional[dict] = None):
-        if generate is not None:
-            unknown = sorted(set(generate) - set(GENERATE_KEYS))
-            if unknown or 'num_images' not in generate:
-                raise ValueError(
-                    f'dataset generate={dict(generate)} needs num_images and '
-                    f'optionally {GENERATE_KEYS[1:]}; unknown keys {unknown}')
+        check_generate_cfg(generate, GENERATE_KEYS)
         self.generate = copy.deepcopy(generate)
         super().__init__(
             ann_file=ann_file,

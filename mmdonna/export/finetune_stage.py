@@ -11,7 +11,7 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from mmdonna.utils import atomic_write_json, config_hash
-from mmdonna.utils.config import load_config
+from mmdonna.utils.config import load_config, validation_config
 from mmdonna.utils.io import ArtifactError, load_json_artifact
 
 DONE_FORMAT = 'mmdonna.finetune_done.v1'
@@ -66,14 +66,10 @@ def evaluate_teacher(cfg: Config,
                      launcher: str = 'none') -> float:
     """The teacher's ``metric`` on its own validation split (kept in
     ``<work_dir>/finetune/teacher_eval/eval_done.json``)."""
-    tcfg = load_config(cfg.teacher_config)
-    tcfg.work_dir = osp.join(work_dir, 'finetune', 'teacher_eval')
-    tcfg.load_from = cfg.model.teacher_checkpoint
-    tcfg.launcher = launcher
-    tcfg.experiment_name = 'teacher_eval'
-    # validation only: a CheckpointHook (e.g. with save_best) would try to
-    # save a training state that this run does not have
-    tcfg.setdefault('default_hooks', {})['checkpoint'] = None
+    tcfg = validation_config(
+        load_config(cfg.teacher_config),
+        osp.join(work_dir, 'finetune', 'teacher_eval'),
+        cfg.model.teacher_checkpoint, 'teacher_eval', launcher)
     return _run_once(tcfg, osp.join(tcfg.work_dir, 'eval_done.json'), metric,
                      False)
 

@@ -1,6 +1,5 @@
 """All three YOLOP tasks for the teacher and the finetuned front models of a
 ``tools/search.py`` work dir, with their measured latency and size."""
-import copy
 import json
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
@@ -10,7 +9,7 @@ from mmengine.runner import Runner
 from mmengine.runner.checkpoint import find_latest_checkpoint
 
 from mmdonna.utils import atomic_write_json
-from mmdonna.utils.config import load_config
+from mmdonna.utils.config import load_config, validation_config
 
 #: The reported metrics, in table order, with their column titles.
 COLUMNS = (('yolop/det_mAP50',
@@ -46,12 +45,7 @@ def evaluate(model_cfg: Config, checkpoint: str, work_dir: str,
              name: str) -> Dict[str, float]:
     """Validation metrics of one model config with ``checkpoint``, and the
     parameter count of the evaluated network (a KD wrapper's student)."""
-    cfg = copy.deepcopy(model_cfg)
-    cfg.work_dir = work_dir
-    cfg.load_from = checkpoint
-    cfg.resume = False
-    cfg.experiment_name = name
-    cfg.launcher = 'none'
+    cfg = validation_config(model_cfg, work_dir, checkpoint, name, 'none')
     runner = Runner.from_cfg(cfg)
     metrics = {k: float(v) for k, v in runner.val().items()}
     net = getattr(runner.model, 'student', runner.model)

@@ -8,6 +8,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Union
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
+from mmdonna.datasets.generate_cfg import check_generate_cfg
 from mmdonna.registry import DATASETS
 from mmdonna.utils.io import ArtifactError, load_json_artifact
 from .road_scenes import (FOLDERS, FORMAT, generate_road_scenes,
@@ -76,12 +77,7 @@ class BDD100KDataset(BaseDataset):
                  lazy_init: bool = False,
                  max_refetch: int = 1000,
                  generate: Optional[dict] = None):
-        if generate is not None:
-            unknown = sorted(set(generate) - set(GENERATE_KEYS))
-            if unknown or 'num_images' not in generate:
-                raise ValueError(
-                    f'dataset generate={dict(generate)} needs num_images and '
-                    f'optionally {GENERATE_KEYS[1:]}; unknown keys {unknown}')
+        check_generate_cfg(generate, GENERATE_KEYS)
         self.split = split
         self.generate = copy.deepcopy(generate)
         self.category_map = dict(category_map or YOLOP_CATEGORIES)
