@@ -22,6 +22,14 @@ def _opts(teacher_dir, epochs):
     ]
 
 
+def _last_checkpoint(work_dir):
+    marker = osp.join(work_dir, 'last_checkpoint')
+    if not osp.exists(marker):
+        return ''
+    with open(marker) as f:
+        return f.read().strip()
+
+
 def test_killed_bkd_resumes(digits_teacher, tmp_path):
     work_dir = str(tmp_path / 'bkd')
     cmd = [sys.executable, 'tools/train.py', BKD_CFG, '--work-dir', work_dir
@@ -33,7 +41,10 @@ def test_killed_bkd_resumes(digits_teacher, tmp_path):
         stderr=subprocess.DEVNULL,
         start_new_session=True)
     deadline = time.time() + 600
-    while not osp.exists(osp.join(work_dir, 'epoch_1.pth')):
+    # mmengine writes `last_checkpoint` (what --resume reads) after the
+    # checkpoint itself: a kill between the two would leave nothing to
+    # resume from (the stock hook's order), so wait for the marker.
+    while not _last_checkpoint(work_dir):
         assert proc.poll() is None, 'BKD exited before its first checkpoint'
         assert time.time() < deadline, 'no checkpoint within 10 minutes'
         time.sleep(0.5)
