@@ -18,7 +18,7 @@ in the work dir, then finetunes the sampled architectures
 import argparse
 import json
 
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 
 CFG = 'configs/classification/mobilenetv2_digits_search.py'
 
@@ -31,21 +31,38 @@ def main():
     parser.add_argument('--epochs', type=int, default=1)
     parser.add_argument('--holdout', type=float, default=0.4)
     parser.add_argument(
+        '--lr',
+        type=float,
+        default=5e-4,
+        help='finetuning lr (the search config finetunes front models at '
+        '3e-3: 1 epoch at that lr moves a model by +-4 points between '
+        'seeds)')
+    parser.add_argument(
         '--val-fraction',
         type=float,
         default=0.3,
         help='digits fraction the finetuned archs are evaluated on (the '
         'rest after the 70 %% train split; 0.15 is the stock val split)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the search config, e.g. '
+        'bkd_train_cfg.max_epochs=24 bkd_param_scheduler.T_max=24')
     args = parser.parse_args()
     import mmdonna  # noqa: F401
     from mmdonna.surrogate.predictor_stage import run_predictor_stage
     cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
     cfg.predictor = dict(
         num_archs=args.num_archs,
         seed=0,
         holdout=args.holdout,
         alpha=1e-3,
         finetune=dict(
+            randomness=dict(seed=0),
+            optim_wrapper=dict(optimizer=dict(lr=args.lr)),
             train_cfg=dict(
                 by_epoch=True,
                 max_epochs=args.epochs,

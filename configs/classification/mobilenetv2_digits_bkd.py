@@ -27,8 +27,12 @@ model = dict(
     blocks=[
         dict(path='backbone.layer2', options={{_base_.mbconv_options}}),
         dict(path='backbone.layer3', options={{_base_.mbconv_options}}),
-        dict(path='backbone.layer4', options={{_base_.diverse_options}}),
-        dict(path='backbone.layer5', options={{_base_.diverse_options}}),
+        dict(
+            path='backbone.layer4',
+            options={{_base_.linear_out_diverse_options}}),
+        dict(
+            path='backbone.layer5',
+            options={{_base_.linear_out_diverse_options}}),
         dict(path='backbone.layer6', options={{_base_.mbconv_options}}),
     ])
 

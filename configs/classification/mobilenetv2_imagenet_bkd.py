@@ -20,7 +20,9 @@ model = dict(
     train_options='sample',
     num_sampled=1,  # DONNA: one option per block and step
     blocks=[
-        dict(path=f'backbone.layer{i}', options={{_base_.diverse_options}})
+        dict(
+            path=f'backbone.layer{i}',
+            options={{_base_.linear_out_diverse_options}})
         for i in range(2, 8)
     ])
 

@@ -1,4 +1,6 @@
 """ResNet-style student block family (basic / bottleneck, grouped conv)."""
+from typing import Optional
+
 import torch
 from mmengine.model import BaseModule
 from torch import nn
@@ -10,7 +12,8 @@ from .utils import ConvBNAct, build_act, make_divisible, shape_adapter
 class _ResLayer(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, stride: int,
-                 kernel: int, bottleneck: bool, groups: int, act: str):
+                 kernel: int, bottleneck: bool, groups: int, act: str,
+                 out_act: Optional[str]):
         super().__init__()
         if bottleneck:
             mid = make_divisible(out_channels / 4, max(groups, 8))
@@ -29,7 +32,7 @@ class _ResLayer(nn.Module):
                     kernel,
                     groups=groups if out_channels % groups == 0 else 1))
         self.shortcut = shape_adapter(in_channels, out_channels, stride)
-        self.act = build_act(act)
+        self.act = build_act(out_act) if out_act else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.act(self.body(x) + self.shortcut(x))
@@ -50,6 +53,12 @@ class ResBlock(BaseModule):
         groups (int): Groups of the kxk convs (ResNeXt-style when > 1).
             Defaults to 1.
         act (str): Activation name. Defaults to 'ReLU'.
+        out_act (str, optional): Activation after the residual sum of the
+            last layer. ResNet's 'ReLU' makes the block's output non-negative:
+            right for a ResNet stage, but a block replacing a stage that ends
+            linearly (MobileNetV2's projection) cannot produce the negative
+            half of the teacher's output (held-out NSR stuck at ~0.55 on the
+            digits MobileNetV2): use None there. Defaults to 'ReLU'.
         width (float): Multiplier of the internal width. Defaults to 1.0.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
@@ -63,6 +72,7 @@ class ResBlock(BaseModule):
                  bottleneck: bool = False,
                  groups: int = 1,
                  act: str = 'ReLU',
+                 out_act: Optional[str] = 'ReLU',
                  width: float = 1.0,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
@@ -75,8 +85,8 @@ class ResBlock(BaseModule):
                 out_channels * width, max(8, groups)))
         self.layers = nn.Sequential(*[
             _ResLayer(in_channels if i == 0 else mid, mid, stride if i ==
-                      0 else 1, kernel, bottleneck, groups, act)
-            for i in range(depth)
+                      0 else 1, kernel, bottleneck, groups, act, act if i <
+                      depth - 1 else out_act) for i in range(depth)
         ])
         self.adapter = shape_adapter(mid, out_channels, 1)
 

@@ -16,3 +16,17 @@ diverse_options = [
     dict(type='ResBlock', kernel=3, depth=1, groups=4, width=0.5),
     dict(type='AttentionBlock', heads=2, depth=1, mlp_ratio=2),
 ]
+
+# The same for teachers whose blocks end linearly (MobileNetV2's projection
+# conv has no activation): the ResNet blocks without their final ReLU, which
+# would make their output non-negative and the teacher's negative half
+# unreachable (NSR stuck at ~0.55 on the digits MobileNetV2, which misranks
+# architectures that use it).
+linear_out_diverse_options = [
+    dict(type='MBConv', kernel=[3, 5], expand=[3, 6], depth=[1, 2]),
+    dict(type='MBConv', kernel=3, expand=4, depth=1, se=True, act='HSwish'),
+    dict(type='ResBlock', kernel=3, depth=1, out_act=None),
+    dict(
+        type='ResBlock', kernel=3, depth=1, groups=4, width=0.5, out_act=None),
+    dict(type='AttentionBlock', heads=2, depth=1, mlp_ratio=2),
+]
