@@ -1,6 +1,7 @@
 """Finetune sampled architectures for DONNA's linear accuracy predictor
 (resumable) and report how well the surrogates rank them."""
 import copy
+import json
 import os.path as osp
 from typing import Dict, List
 
@@ -65,22 +66,28 @@ def collect_predictor_results(cfg: Config, work_dir: str, supernet,
     seed = int(pcfg.get('seed', 0))
     metric = pcfg.get('metric', 'accuracy/top1')
     overrides = pcfg.get('finetune', {})
+    # as stored in (and read back from) results.json: tuples become lists
+    budget = json.loads(json.dumps(overrides))
     space = supernet.space
     out = osp.join(work_dir, 'predictor', 'results.json')
     state = dict(
         format=RESULTS_FORMAT,
         config_hash=space.fingerprint(),
-        budget=overrides,
+        budget=budget,
         metric=metric,
         results=[])
     if osp.exists(out):
         state = load_json_artifact(out, RESULTS_FORMAT, space.fingerprint(),
                                    'predictor results')
-        if state.get('budget') != overrides:
+        if state.get('budget') != budget:
             raise ValueError(
                 f'{out} was finetuned with budget {state.get("budget")}, '
-                f'predictor.finetune is {overrides}; delete it or restore '
+                f'predictor.finetune is {budget}; delete it or restore '
                 f'the budget')
+        if state.get('metric') != metric:
+            raise ValueError(
+                f'{out} holds {state.get("metric")!r}, predictor.metric is '
+                f'{metric!r}; delete it or restore the metric')
     done = {tuple(r['code']) for r in state['results']}
     teacher_cfg = load_config(cfg.teacher_config)
     for i, code in enumerate(sample_codes(space, num, seed)):
