@@ -1,26 +1,25 @@
 """DonnaKDModel: finetune a model with its task loss plus distillation."""
 import copy
-import os.path as osp
 from typing import Dict, List, Optional
 
 import torch
 from mmengine.model import BaseModel
-from mmengine.runner.checkpoint import find_latest_checkpoint, load_checkpoint
+from mmengine.runner.checkpoint import load_checkpoint
 
 from mmdonna.registry import MODELS
 from mmdonna.search_space import get_submodule
+from mmdonna.utils import latest_checkpoint
 from mmdonna.utils.block_capture import BlockCapture
 
 
 def resolve_checkpoint(path: str, key: str) -> str:
     """A checkpoint file, or a work dir (its latest checkpoint)."""
-    if osp.isdir(path):
-        path = find_latest_checkpoint(path) or path
-    if not osp.isfile(path):
+    found = latest_checkpoint(path)
+    if not found:
         raise FileNotFoundError(
             f'{key}={path!r} does not exist; train or export it first, or fix '
             f'the path')
-    return path
+    return found
 
 
 @MODELS.register_module()

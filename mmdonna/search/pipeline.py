@@ -26,7 +26,7 @@ from mmengine.runner import Runner
 from mmengine.runner.checkpoint import find_latest_checkpoint
 
 from mmdonna.utils import (atomic_write_json, config_hash, file_digest,
-                           load_json_artifact)
+                           latest_checkpoint, load_json_artifact)
 from mmdonna.utils.io import ArtifactError
 
 DONE_FORMAT = 'mmdonna.stage_done.v1'
@@ -89,8 +89,8 @@ def teacher_stage(cfg: Config, work_dir: str, launcher: str) -> tuple:
     """
     given = cfg.model.get('teacher_checkpoint')
     if given:
-        ckpt = find_latest_checkpoint(given) if osp.isdir(given) else given
-        if ckpt and osp.isfile(ckpt):
+        ckpt = latest_checkpoint(given)
+        if ckpt:
             return ckpt, ('teacher', 'given', ckpt)
     if not cfg.get('teacher_config'):
         raise PipelineError(

@@ -1,13 +1,12 @@
 """DonnaSupernet: blockwise knowledge distillation of every block at once."""
 import copy
-import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
 from mmengine.logging import MessageHub
 from mmengine.model import BaseModel
-from mmengine.runner.checkpoint import find_latest_checkpoint, load_checkpoint
+from mmengine.runner.checkpoint import load_checkpoint
 from torch import nn
 
 from mmdonna.distill import nsr
@@ -15,6 +14,7 @@ from mmdonna.registry import MODELS
 from mmdonna.search_space import (BlockSpec, SearchSpace, get_submodule,
                                   shape_of)
 from mmdonna.search_space.builder import SearchSpaceError
+from mmdonna.utils import latest_checkpoint
 from mmdonna.utils.block_capture import BlockCapture
 from .block_options import BlockOptions
 
@@ -98,20 +98,15 @@ class DonnaSupernet(BaseModel):
         self.teacher = teacher_model
         self.teacher_checkpoint = teacher_checkpoint
         if teacher_checkpoint is not None:
-            if osp.isdir(teacher_checkpoint):  # a work dir: its latest
-                teacher_checkpoint = (
-                    find_latest_checkpoint(teacher_checkpoint)
-                    or teacher_checkpoint)
-            if not osp.isfile(teacher_checkpoint):
+            # a file, or a work dir (its latest checkpoint)
+            found = latest_checkpoint(teacher_checkpoint)
+            if not found:
                 raise FileNotFoundError(
                     f'model.teacher_checkpoint={teacher_checkpoint!r} does '
                     f'not exist; train the teacher first (tools/train.py '
                     f'<teacher config>) or set it to None')
             load_checkpoint(
-                self.teacher,
-                teacher_checkpoint,
-                map_location='cpu',
-                logger='silent')
+                self.teacher, found, map_location='cpu', logger='silent')
         self.teacher.requires_grad_(False)
         self.teacher.eval()
 

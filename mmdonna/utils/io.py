@@ -102,3 +102,13 @@ def config_hash(obj: Any) -> str:
     """Stable short hash of a JSON-able description."""
     text = json.dumps(_jsonable(obj), sort_keys=True, separators=(',', ':'))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def latest_checkpoint(path: Optional[str]) -> Optional[str]:
+    """A checkpoint given as a file or as a work dir: the file itself, or the
+    checkpoint the work dir's ``last_checkpoint`` names (MMEngine's latest);
+    None when there is none."""
+    from mmengine.runner.checkpoint import find_latest_checkpoint
+    if path and osp.isdir(path):
+        path = find_latest_checkpoint(path)
+    return path if path and osp.isfile(path) else None

@@ -6,9 +6,8 @@ from typing import Dict, List, Optional, Sequence
 
 from mmengine.config import Config
 from mmengine.runner import Runner
-from mmengine.runner.checkpoint import find_latest_checkpoint
 
-from mmdonna.utils import atomic_write_json
+from mmdonna.utils import atomic_write_json, latest_checkpoint
 from mmdonna.utils.config import load_config, validation_config
 
 #: The reported metrics, in table order, with their column titles.
@@ -20,8 +19,8 @@ RESULT_FILE = 'yolop_results.json'
 
 
 def _checkpoint(path: str, what: str) -> str:
-    ckpt = find_latest_checkpoint(path) if osp.isdir(path) else path
-    if not ckpt or not osp.isfile(ckpt):
+    ckpt = latest_checkpoint(path)
+    if not ckpt:
         raise FileNotFoundError(
             f'{what} checkpoint {path!r} does not exist; run tools/search.py '
             f'on the search config first')
