@@ -83,10 +83,11 @@ class ResBlock(BaseModule):
         mid = (
             out_channels if width == 1.0 else make_divisible(
                 out_channels * width, max(8, groups)))
+        out_acts = [act] * (depth - 1) + [out_act]
         self.layers = nn.Sequential(*[
             _ResLayer(in_channels if i == 0 else mid, mid, stride if i ==
-                      0 else 1, kernel, bottleneck, groups, act, act if i <
-                      depth - 1 else out_act) for i in range(depth)
+                      0 else 1, kernel, bottleneck, groups, act, out_acts[i])
+            for i in range(depth)
         ])
         self.adapter = shape_adapter(mid, out_channels, 1)
 
