@@ -15,8 +15,7 @@ def _fit_nsr(student, x, target, steps=150):
         opt.step()
     student.eval()
     with torch.no_grad():
-        return float((student(x) - target).pow(2).sum() /
-                     target.pow(2).sum())
+        return float((student(x) - target).pow(2).sum() / target.pow(2).sum())
 
 
 def test_out_act_none_reaches_a_linear_teacher_output():
