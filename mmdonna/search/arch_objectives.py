@@ -61,6 +61,34 @@ class ArchObjectives:
         return float(offset + sum(table[b, list(k)].min()
                                   for b, k in enumerate(kept)))
 
+    def block_tables(self) -> Optional[Tuple[list, np.ndarray, np.ndarray]]:
+        """The objectives and bounded costs as per-block tables, for
+        :func:`~mmdonna.search.exact_front.exact_front`.
+
+        Returns:
+            tuple | None: Per block a ``(options, M)`` array (columns:
+            surrogate, latency, then every bounded cost other than latency),
+            the ``(M,)`` offsets and the ``(M,)`` bounds (``inf`` for none);
+            None when the surrogate does not add up over blocks.
+        """
+        additive = getattr(self.surrogate, 'block_tables', None)
+        surrogate = additive() if callable(additive) else None
+        if surrogate is None:
+            return None
+        rows, offset = surrogate
+        names = ['latency'] + [k for k in self.limits if k != 'latency']
+        width = self.costs['latency'][0].shape[1]
+        columns = [pad_tables([np.asarray(r, dtype=float) for r in rows])]
+        if columns[0].shape != (len(self.costs['latency'][0]), width):
+            raise ValueError(f'surrogate block tables have shape '
+                             f'{columns[0].shape}, the latency tables '
+                             f'{self.costs["latency"][0].shape}')
+        columns += [self.costs[k][0] for k in names]
+        offsets = np.array([float(offset)] + [self.costs[k][1] for k in names])
+        bounds = np.array([np.inf] +
+                          [self.limits.get(k, np.inf) for k in names])
+        return list(np.stack(columns, -1)), offsets, bounds
+
     def __call__(self, codes: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         codes = np.asarray(codes)
         F = np.stack([

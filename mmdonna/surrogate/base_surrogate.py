@@ -1,5 +1,6 @@
 """The interface every quality surrogate implements."""
 from abc import ABCMeta, abstractmethod
+from typing import List, Optional, Tuple
 
 import numpy as np
 
@@ -26,3 +27,10 @@ class BaseSurrogate(metaclass=ABCMeta):
     @abstractmethod
     def predict_batch(self, codes: np.ndarray) -> np.ndarray:
         """Scores ``(N,)`` of codes ``(N, num_blocks)``, lower is better."""
+
+    def block_tables(self) -> Optional[Tuple[List[np.ndarray], float]]:
+        """Per-block per-option terms and a constant whose sum is
+        :meth:`predict_batch` (``offset + sum_b tables[b][code[b]]``), for
+        the exact front search; ``None`` (the default) when the surrogate
+        does not add up over blocks (the search then runs NSGA-II)."""
+        return None

@@ -1,5 +1,5 @@
 """BlockLossSum: DONNAv2's accuracy-predictor-free quality surrogate."""
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -73,3 +73,10 @@ class BlockLossSum(BaseSurrogate):
             raise RuntimeError('BlockLossSum.setup(library, work_dir) must be '
                                'called before predict_batch')
         return table_sum(self._table, codes)
+
+    def block_tables(self) -> Tuple[List[np.ndarray], float]:
+        """The (normalised) NSR table of every block, offset 0."""
+        if self._table is None:
+            raise RuntimeError('BlockLossSum.setup(library, work_dir) must be '
+                               'called before block_tables')
+        return [row.copy() for row in self._table], 0.0

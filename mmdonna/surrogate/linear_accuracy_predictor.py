@@ -1,7 +1,7 @@
 """DONNA's linear accuracy predictor: ridge regression from per-block NSR
 to finetuned accuracy."""
 import os.path as osp
-from typing import Dict, List, Sequence
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
@@ -121,3 +121,12 @@ class LinearAccuracyPredictor(BaseSurrogate):
 
     def predict_batch(self, codes: np.ndarray) -> np.ndarray:
         return 100.0 - self.predict_accuracy(codes)
+
+    def block_tables(self) -> Tuple[List[np.ndarray], float]:
+        """Predicted error is ``100 - bias - sum_b coef_b * NSR_b``: per
+        block ``-coef_b * NSR_b``, offset ``100 - bias``."""
+        if self.coef is None:
+            raise RuntimeError('LinearAccuracyPredictor.setup(library, '
+                               'work_dir) must be called first')
+        tables = [-c * row for c, row in zip(self.coef, self._nsr)]
+        return tables, 100.0 - self.bias
