@@ -14,7 +14,8 @@ from mmdonna.utils.io import ArtifactError
 from .hardware_in_the_loop import code_key, remeasure
 from .latency_source import target_latency, teacher_cost
 from .main_process import run_on_main_process
-from .multi_target import check_limits, problem_hash, search_targets
+from .multi_target import (ALGORITHMS, check_limits, choose_algorithm,
+                           exact_targets, problem_hash, search_targets)
 from .nsga2 import OPERATORS
 from .search_stages import (build_problem, front_entries, measured_value,
                             random_samples, target_limits)
@@ -29,8 +30,9 @@ class DonnaSearchLoop(BaseLoop):
     ``run()`` calls pure functions in order, each skipped when its work-dir
     artefact is valid: load ``block_library.json`` (from BKD), the latency
     LUT (built when missing), the KD filter (``filtered_space.json``),
-    NSGA-II per target (``search_state.json``, checkpointed every
-    generation), hardware-in-the-loop re-measurement of every front
+    the search per target (``search_state.json``: the exact front when the
+    surrogate and constraints add up over blocks, else NSGA-II checkpointed
+    every generation), hardware-in-the-loop re-measurement of every front
     architecture and the teacher (``hil_measurements.json``), then
     ``pareto.json``, ``pareto.png``, ``block_library.png`` and
     ``report.md``. Rank 0 does the work; other ranks wait and receive the
@@ -43,6 +45,15 @@ class DonnaSearchLoop(BaseLoop):
         runner (Runner): The runner; its model is the BKD supernet.
         dataloader (dict, optional): Unused (the search reads no data); the
             runner passes its train dataloader. Defaults to None.
+        algorithm (str): 'exact' (the exact Pareto front, block by block;
+            needs a surrogate that adds up over blocks), 'nsga2' (the
+            papers' search), or 'auto': exact when the surrogate adds up over
+            blocks (every constraint does), NSGA-II otherwise. Defaults to
+            'auto'.
+        latency_eps_ms (float, optional): Latency grid of the exact search
+            for very large fronts: every exact-front architecture keeps one
+            with a surrogate no worse and at most this much slower. Defaults
+            to None (exact).
         pop_size (int): NSGA-II population. Defaults to 64.
         n_gen (int): NSGA-II generations (the initial population counts as
             one). Defaults to 40.
@@ -66,6 +77,8 @@ class DonnaSearchLoop(BaseLoop):
     def __init__(self,
                  runner,
                  dataloader: Optional[dict] = None,
+                 algorithm: str = 'auto',
+                 latency_eps_ms: Optional[float] = None,
                  pop_size: int = 64,
                  n_gen: int = 40,
                  seed: int = 0,
@@ -79,6 +92,12 @@ class DonnaSearchLoop(BaseLoop):
                  measurements_file: str = 'hil_measurements.json',
                  pareto_file: str = 'pareto.json'):
         super().__init__(runner, None)
+        if algorithm not in ALGORITHMS:
+            raise ValueError(f'train_cfg.algorithm={algorithm!r}; use one of '
+                             f'{ALGORITHMS}')
+        if latency_eps_ms is not None and not latency_eps_ms > 0:
+            raise ValueError(f'train_cfg.latency_eps_ms={latency_eps_ms} '
+                             f'must be > 0 (or None)')
         if operators not in OPERATORS:
             raise ValueError(f'train_cfg.operators={operators!r}; use one of '
                              f'{OPERATORS}')
@@ -92,6 +111,14 @@ class DonnaSearchLoop(BaseLoop):
             operators=operators,
             constraints=copy.deepcopy(constraints))
         target_limits(constraints, '')  # unknown keys fail now
+        self.algorithm = algorithm
+        self.exact_settings = dict(
+            algorithm='exact',
+            latency_eps_ms=None
+            if latency_eps_ms is None else float(latency_eps_ms),
+            constraints=copy.deepcopy(constraints))
+        # which search ran and why (set by search())
+        self.search_choice: Optional[dict] = None
         self.hardware_in_the_loop = hardware_in_the_loop
         self.num_random_samples = num_random_samples
         self.files = dict(
@@ -178,13 +205,21 @@ class DonnaSearchLoop(BaseLoop):
             ', '.join(f'{t}: {p.size} of {space.size} architectures kept'
                       for t, p in problems.items()))
 
+        algorithm, reason = choose_algorithm(self.algorithm, surrogate)
+        settings = (
+            self.exact_settings if algorithm == 'exact' else self.settings)
+        self.search_choice = dict(
+            algorithm=algorithm,
+            reason=reason,
+            latency_eps_ms=settings.get('latency_eps_ms'))
         pareto_hash = config_hash(
             dict(
                 problems={
-                    t: problem_hash(p, self.settings)
+                    t: problem_hash(p, settings)
                     for t, p in problems.items()
                 },
-                settings=self.settings,
+                settings=settings,
+                search=self.search_choice,
                 metric=surrogate.metric_name,
                 targets={
                     t: lat['meta']
@@ -221,17 +256,10 @@ class DonnaSearchLoop(BaseLoop):
     def search_and_measure(self, model, library, latency: dict, problems: dict,
                            objectives: dict, fixed: dict, metric_name: str,
                            pareto_hash: str, logger: str) -> dict:
-        """NSGA-II per target, hardware in the loop, ``pareto.json``."""
+        """The search per target, hardware in the loop, ``pareto.json``."""
         from mmdonna.visualization import lut_error
         space = model.space
-        t0 = time.time()
-        states = search_targets(
-            problems, self.settings, self.path('state'), logger=logger)
-        self.log_stage(
-            'search', False, t0,
-            ', '.join(f'{t}: {s["generation"]} generations, {s["n_eval"]} '
-                      f'evaluated, front of {len(s["archive"]["codes"])}'
-                      for t, s in states.items()))
+        states = self.run_search(problems, objectives, logger)
         fronts = {
             t:
             front_entries(t, states[t]['archive']['codes'], objectives[t],
@@ -264,7 +292,7 @@ class DonnaSearchLoop(BaseLoop):
                     surrogate=0.0,
                     params=fixed['teacher']['params'],
                     flops=fixed['teacher']['flops']),
-                generations=states[t]['generation'],
+                generations=states[t].get('generation'),
                 evaluated=states[t]['n_eval'],
                 filtered_size=problems[t].size,
                 front=front,
@@ -275,7 +303,9 @@ class DonnaSearchLoop(BaseLoop):
             config_hash=pareto_hash,
             metric_name=metric_name,
             space_size=space.size,
-            settings=self.settings,
+            search=self.search_choice,
+            settings=self.settings if self.search_choice['algorithm']
+            == 'nsga2' else self.exact_settings,
             hardware_in_the_loop=self.hardware_in_the_loop,
             targets=targets)
         atomic_write_json(self.path('pareto'), pareto)
@@ -284,6 +314,33 @@ class DonnaSearchLoop(BaseLoop):
                                    for t, v in targets.items()) +
             f' -> {self.path("pareto")}', logger)
         return pareto
+
+    def run_search(self, problems: dict, objectives: dict,
+                   logger: str) -> Dict[str, dict]:
+        """The exact front or NSGA-II of every target (``search_state.json``),
+        as :meth:`search` chose."""
+        t0 = time.time()
+        choice = self.search_choice
+        if choice['algorithm'] == 'exact':
+            states = exact_targets(problems, objectives, self.exact_settings,
+                                   self.path('state'), logger)
+            grid = choice['latency_eps_ms']
+            detail = 'exact front'
+            if grid is not None:
+                detail += f' (latency grid {grid:g} ms)'
+            detail += ': ' + ', '.join(
+                f'{t}: front of {len(s["archive"]["codes"])} from '
+                f'{problems[t].size:.3g} architectures ({s["n_eval"]} partial '
+                f'sums)' for t, s in states.items())
+        else:
+            states = search_targets(
+                problems, self.settings, self.path('state'), logger=logger)
+            detail = 'NSGA-II: ' + ', '.join(
+                f'{t}: {s["generation"]} generations, {s["n_eval"]} '
+                f'evaluated, front of {len(s["archive"]["codes"])}'
+                for t, s in states.items())
+        self.log_stage('search', False, t0, f'{detail}; {choice["reason"]}')
+        return states
 
     def log_stage(self, stage: str, reused: bool, t0: float,
                   detail: str) -> None:

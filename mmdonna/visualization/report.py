@@ -84,7 +84,17 @@ def write_report(out_file: str,
     if filter_md:
         lines += ['', '## KD filter', '', filter_md]
     if pareto:
-        lines += ['', '## Pareto fronts', '', front_table(pareto)]
+        lines += ['', '## Pareto fronts', '']
+        search = pareto.get('search')
+        if search:
+            name = dict(
+                exact='exact front',
+                nsga2='NSGA-II').get(search['algorithm'], search['algorithm'])
+            grid = search.get('latency_eps_ms')
+            if grid is not None:
+                name += f' on a {grid:g} ms latency grid'
+            lines += [f'Search: {name} ({search["reason"]}).', '']
+        lines.append(front_table(pareto))
         lines += [
             '', '## LUT vs measured latency (front architectures, whole '
             'models)', '', '| target | teacher measured (ms) | pairs | '

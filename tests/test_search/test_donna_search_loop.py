@@ -145,3 +145,43 @@ class TestDonnaSearchLoop(RunnerTestCase):
             runner.train()
         assert '\n' not in str(e.exception) and 'flops' in str(e.exception)
         assert not osp.exists(osp.join(self.temp_dir.name, 'pareto.json'))
+
+    def test_exact_front_covers_the_nsga2_front(self):
+        work = self.temp_dir.name
+        fronts = {}
+        for algorithm in ('nsga2', 'exact'):
+            cfg = copy.deepcopy(self.cfg)
+            cfg.work_dir = osp.join(work, algorithm)
+            cfg.train_cfg.algorithm = algorithm
+            cfg.train_cfg.hardware_in_the_loop = False
+            runner = self.build_runner(cfg)
+            runner.train()
+            pareto = json.load(open(osp.join(cfg.work_dir, 'pareto.json')))
+            assert pareto['search']['algorithm'] == algorithm
+            report = open(osp.join(cfg.work_dir, 'report.md')).read()
+            name = dict(nsga2='NSGA-II', exact='exact front')[algorithm]
+            assert f'Search: {name}' in report
+            fronts[algorithm] = pareto['targets']
+        state = json.load(open(osp.join(work, 'exact', 'search_state.json')))
+        assert state['settings']['algorithm'] == 'exact'
+        assert 'add up over blocks' in pareto['search']['reason']
+        space = runner.model.space
+        for t, entry in fronts['exact'].items():
+            assert entry['generations'] is None and entry['front']
+            exact = np.array([[a['surrogate'], a['latency_lut_ms']]
+                              for a in entry['front']])
+            codes = {tuple(a['code']) for a in entry['front']}
+            for a in entry['front']:
+                assert space.decode(a['code']) == a['arch']
+                assert a['latency_measured_ms'] is None
+            for a in fronts['nsga2'][t]['front']:
+                f = np.array([a['surrogate'], a['latency_lut_ms']])
+                dominated = (exact <= f + 1e-12).all(1).any()
+                assert tuple(a['code']) in codes or dominated, a['code']
+
+    def test_unknown_algorithm_is_refused(self):
+        cfg = copy.deepcopy(self.cfg)
+        cfg.train_cfg.algorithm = 'random'
+        runner = self.build_runner(cfg)
+        with self.assertRaisesRegex(ValueError, 'train_cfg.algorithm'):
+            runner.train()
