@@ -123,14 +123,15 @@ def exact_front(tables: Sequence[np.ndarray],
         kept (Sequence[Sequence[int]], optional): Options of each block to
             search (rows of its table); others are never used. Defaults to
             None (every row).
-        eps (float, optional): Latency grid: after each merge, partial sums
-            in the same latency cell of width ``eps / num_blocks`` are
-            compared as if their latencies were equal, which bounds the
-            partial sets on very large fronts. Every architecture of the
-            exact front then has one in the result with a surrogate no worse
-            and a latency at most ``eps`` higher (one whose latency is within
-            ``eps`` of a latency bound may be lost to a cell mate above the
-            bound). Defaults to None (exact).
+        eps (float, optional): Latency grid for very large fronts: after
+            each merge, partial sums in the same latency cell of width
+            ``eps / (2 * num_blocks)`` are compared as if their latencies
+            were equal, and the final front keeps one architecture per cell
+            of width ``eps / 2``. Every architecture of the exact front then
+            has one in the result with a surrogate no worse and a latency at
+            most ``eps`` higher (one whose latency is within ``eps`` of a
+            latency bound may be lost to a cell mate above the bound).
+            Defaults to None (exact).
 
     Returns:
         ExactFront: codes (indices into each block's table), totals, and
@@ -155,7 +156,7 @@ def exact_front(tables: Sequence[np.ndarray],
     if len(kept) != B or any(len(k) == 0 for k in kept):
         raise ValueError('kept needs at least one option for every block')
     rows = [t[k] for t, k in zip(tables, kept)]
-    cell = eps / B if eps is not None else 1.0
+    cell = eps / (2 * B) if eps is not None else 1.0
 
     # drop options dominated inside their block (any completion: clamp at
     # what is always feasible whatever the other blocks choose)
@@ -191,7 +192,10 @@ def exact_front(tables: Sequence[np.ndarray],
             return ExactFront(
                 np.zeros((0, B), dtype=int), np.zeros((0, M)), evaluated,
                 largest)
-    final = nondominated(values[:, :2])
+    final = np.arange(len(values))
+    if eps is not None:  # one architecture per cell of eps / 2
+        final = nondominated(_keys(values[:, :2], None, eps, eps / 2))
+    final = final[nondominated(values[final, :2])]
     codes = np.zeros((len(final), B), dtype=int)
     at = final
     for b in range(B - 1, -1, -1):
