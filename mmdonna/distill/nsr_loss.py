@@ -1,44 +1,168 @@
-"""Noise-to-signal ratio (NSR), the BKD loss and the block-library score."""
+"""Noise-to-signal ratio (NSR), the BKD loss and the block-library score.
+
+DONNA (arXiv 2012.08859, eq. 1) distils every block with a per-channel
+noise-to-signal ratio: for each output channel ``c`` the mean squared error
+divided by the variance of the teacher's channel ``c`` (over batch and
+space), averaged over the channels. Every channel weighs the same whatever its
+mean or scale. The energy form ``||T - S||^2 / ||T||^2`` of earlier mmdonna
+versions is kept as the named alternative ``form='energy'``.
+"""
+from typing import Dict, Optional
+
+import numpy as np
 import torch
 from torch import nn
 
 from mmdonna.registry import MODELS
 
+#: NSR forms: DONNA's per-channel ratio and the energy ratio.
+NSR_FORMS = ('channel', 'energy')
+#: A teacher channel's variance is floored at this share of the mean channel
+#: variance of the block: a dead (constant) channel would otherwise divide
+#: by ~0 and one such channel would decide the whole loss.
+VAR_FLOOR = 1e-3
 
-def nsr(student: torch.Tensor,
-        teacher: torch.Tensor,
-        eps: float = 1e-8) -> torch.Tensor:
-    """Per-sample NSR = ||T - S||^2 / ||T||^2.
+
+def check_form(form: str, key: str = 'nsr_form') -> str:
+    if form not in NSR_FORMS:
+        raise ValueError(f'{key}={form!r}; use one of {NSR_FORMS}')
+    return form
+
+
+def _channels_first(t: torch.Tensor) -> torch.Tensor:
+    """(N, C, ...) -> (C, N * ...) in float."""
+    return t.float().transpose(0, 1).reshape(t.shape[1], -1)
+
+
+def channel_nsr(student: torch.Tensor,
+                teacher: torch.Tensor,
+                var_floor: float = VAR_FLOOR) -> torch.Tensor:
+    """DONNA's NSR: mean over channels of MSE_c / Var(T_c), with the
+    statistics over batch and space of this batch.
 
     Args:
-        student (Tensor): (N, ...) student output.
-        teacher (Tensor): (N, ...) teacher output, same shape.
-        eps (float): Guards an all-zero teacher output. Defaults to 1e-8.
+        student (Tensor): (N, C, ...) student output.
+        teacher (Tensor): (N, C, ...) teacher output, same shape.
+        var_floor (float): Floor of a channel's variance, relative to the
+            mean channel variance. Defaults to :data:`VAR_FLOOR`.
 
     Returns:
-        Tensor: (N,) one ratio per sample.
+        Tensor: a scalar.
     """
-    if student.shape != teacher.shape:
-        raise ValueError(f'NSR needs equal shapes, got student '
-                         f'{tuple(student.shape)} and teacher '
-                         f'{tuple(teacher.shape)}')
+    _check(student, teacher)
+    s, t = _channels_first(student), _channels_first(teacher)
+    mse = (t - s).pow(2).mean(1)
+    var = t.var(1, unbiased=False)
+    return (mse / floored(var, var_floor)).mean()
+
+
+def floored(var: torch.Tensor, var_floor: float = VAR_FLOOR) -> torch.Tensor:
+    """Channel variances floored at ``var_floor`` x their mean (and 1e-12)."""
+    return var.clamp_min(var.mean().item() * var_floor + 1e-12)
+
+
+def energy_nsr(student: torch.Tensor,
+               teacher: torch.Tensor,
+               eps: float = 1e-8) -> torch.Tensor:
+    """Per-sample ``||T - S||^2 / ||T||^2``: (N,) ratios."""
+    _check(student, teacher)
     s = student.flatten(1).float()
     t = teacher.flatten(1).float()
     return (t - s).pow(2).sum(1) / t.pow(2).sum(1).clamp_min(eps)
 
 
+def nsr(student: torch.Tensor,
+        teacher: torch.Tensor,
+        form: str = 'channel') -> torch.Tensor:
+    """The batch NSR of ``form`` (see :data:`NSR_FORMS`), a scalar."""
+    if form == 'channel':
+        return channel_nsr(student, teacher)
+    if form == 'energy':
+        return energy_nsr(student, teacher).mean()
+    raise ValueError(f'nsr form={form!r}; use one of {NSR_FORMS}')
+
+
+def _check(student: torch.Tensor, teacher: torch.Tensor) -> None:
+    if student.shape != teacher.shape:
+        raise ValueError(f'NSR needs equal shapes, got student '
+                         f'{tuple(student.shape)} and teacher '
+                         f'{tuple(teacher.shape)}')
+
+
+class NSRAccumulator:
+    """The NSR of one option over a whole held-out set, batch by batch.
+
+    ``'channel'`` pools per-channel sums of the squared error, the teacher
+    and the teacher squared, so the result is exactly DONNA's ratio over the
+    set (not a mean of batch ratios); ``'energy'`` pools per-sample ratios.
+    The per-batch NSRs are kept for a spread (``std``). The state is plain
+    lists, so it resumes from JSON.
+
+    Args:
+        form (str): One of :data:`NSR_FORMS`. Defaults to 'channel'.
+        state (dict, optional): A state from :meth:`state_dict`.
+    """
+
+    def __init__(self, form: str = 'channel', state: Optional[dict] = None):
+        self.form = check_form(form)
+        self.state = state or dict(
+            count=0, sq_err=None, t_sum=None, t_sq=None, batches=[])
+
+    def update(self, student: torch.Tensor, teacher: torch.Tensor) -> None:
+        st = self.state
+        st['samples'] = st.get('samples', 0) + int(teacher.shape[0])
+        if self.form == 'energy':
+            r = energy_nsr(student, teacher).cpu().double().numpy()
+            st['sq_err'] = (st['sq_err'] or 0.0) + float(r.sum())
+            st['count'] += int(r.size)
+            st['batches'].append(float(r.mean()))
+            return
+        _check(student, teacher)
+        s, t = _channels_first(student), _channels_first(teacher)
+        sums = [(t - s).pow(2).sum(1), t.sum(1), t.pow(2).sum(1)]
+        for key, v in zip(('sq_err', 't_sum', 't_sq'), sums):
+            v = v.double().cpu().numpy()
+            st[key] = (v if st[key] is None else np.asarray(st[key]) +
+                       v).tolist()
+        st['count'] += int(t.shape[1])
+        st['batches'].append(float(channel_nsr(student, teacher)))
+
+    def value(self) -> float:
+        st = self.state
+        if not st['count']:
+            raise ValueError('NSR of no samples')
+        if self.form == 'energy':
+            return st['sq_err'] / st['count']
+        n = st['count']
+        mse = np.asarray(st['sq_err']) / n
+        mean = np.asarray(st['t_sum']) / n
+        var = np.maximum(np.asarray(st['t_sq']) / n - mean**2, 0)
+        var = np.maximum(var, var.mean() * VAR_FLOOR + 1e-12)
+        return float((mse / var).mean())
+
+    def std(self) -> float:
+        """Spread of the per-batch NSRs."""
+        return float(np.std(self.state['batches']))
+
+    def state_dict(self) -> Dict:
+        return self.state
+
+
 @MODELS.register_module()
 class NSRLoss(nn.Module):
-    """Mean per-sample NSR, times ``loss_weight``.
+    """The batch NSR (DONNA's per-channel form by default), times
+    ``loss_weight``.
 
     Args:
         loss_weight (float): Weight of the loss. Defaults to 1.0.
+        form (str): One of :data:`NSR_FORMS`. Defaults to 'channel'.
     """
 
-    def __init__(self, loss_weight: float = 1.0):
+    def __init__(self, loss_weight: float = 1.0, form: str = 'channel'):
         super().__init__()
         self.loss_weight = loss_weight
+        self.form = check_form(form, 'NSRLoss.form')
 
     def forward(self, student: torch.Tensor,
                 teacher: torch.Tensor) -> torch.Tensor:
-        return self.loss_weight * nsr(student, teacher).mean()
+        return self.loss_weight * nsr(student, teacher, self.form)

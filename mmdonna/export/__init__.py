@@ -1,4 +1,4 @@
-from .arch_model import TensorForward, build_arch_model
+from mmdonna.supernet.arch_model import TensorForward, build_arch_model
 from .donna_backbone import DonnaBackbone
 from .subnet_export import (assemble_weights, export_front, export_subnet,
                             student_config)

@@ -7,7 +7,8 @@ import torch
 from mmengine.model import BaseModule
 
 from mmdonna.registry import MODELS
-from mmdonna.search_space import build_block, get_submodule, set_submodule
+from mmdonna.search_space import (build_block, get_submodule,
+                                  is_teacher_option, set_submodule)
 from mmdonna.search_space.builder import SearchSpaceError
 
 
@@ -26,7 +27,8 @@ class DonnaBackbone(BaseModule):
             ``model.backbone``). Use a scoped type (``'mmpretrain.ResNet'``)
             when the config's default scope is another library's.
         arch (dict): ``{path in base: dict(option=dict(type=..., ...),
-            in_channels=..., out_channels=..., stride=...)}``.
+            in_channels=..., out_channels=..., stride=...)}``; the option
+            ``dict(type='Teacher')`` keeps the base's own block.
         library (str, optional): ``block_library.json`` the arch was searched
             in; when given and present, every block and option must be in it.
             Defaults to None.
@@ -55,6 +57,8 @@ class DonnaBackbone(BaseModule):
                 raise SearchSpaceError(
                     f'DonnaBackbone.arch[{path!r}] needs keys option, '
                     f'in_channels, out_channels, stride; got {sorted(spec)}')
+            if is_teacher_option(spec['option']):
+                continue  # the base's own block, kept as it is
             module = build_block(spec['option'], spec['in_channels'],
                                  spec['out_channels'], spec['stride'], path)
             set_submodule(self.base, path, module)

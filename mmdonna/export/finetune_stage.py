@@ -2,7 +2,7 @@
 and compare them with the teacher: accuracy, measured latency, params."""
 import copy
 import os.path as osp
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 from mmengine.config import Config
@@ -11,8 +11,10 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from mmdonna.utils import atomic_write_json, config_hash
+from mmdonna.utils.bn_calibration import recalibrate_model_bn
 from mmdonna.utils.config import load_config, validation_config
 from mmdonna.utils.io import ArtifactError, load_json_artifact
+from .subnet_export import calib_batches
 
 DONE_FORMAT = 'mmdonna.finetune_done.v1'
 FINETUNE_FRONT_KEYS = ('num', 'metric', 'cfg_options')
@@ -30,10 +32,36 @@ def pick_front(front: List[dict], num: int) -> List[dict]:
     return [front[int(round(i))] for i in idx]
 
 
-def _run_once(cfg: Config, marker: str, metric: str, train: bool) -> float:
+def recalibrated_val(runner: Runner, num_batches: int) -> Optional[dict]:
+    """Re-estimate the trained model's BN statistics on ``num_batches``
+    training batches (the student of a distillation wrapper; its weights are
+    untouched), save them as ``<work_dir>/recalibrated.pth`` and validate.
+
+    A short finetune ends with running statistics that lag behind its last
+    weights; what is reported is the model with its own statistics.
+    """
+    if num_batches:
+        model = getattr(runner.model, 'module', runner.model)
+        recalibrate_model_bn(model, runner.train_dataloader, num_batches,
+                             getattr(model, 'student', model))
+        runner.save_checkpoint(
+            runner.work_dir,
+            'recalibrated.pth',
+            save_optimizer=False,
+            save_param_scheduler=False)
+    return runner.val_loop.run()
+
+
+def _run_once(cfg: Config,
+              marker: str,
+              metric: str,
+              train: bool,
+              bn_batches: int = 0) -> float:
     """Train (resuming) and/or validate once; the metric is kept in
-    ``marker`` so a rerun skips the work."""
-    digest = config_hash(cfg.to_dict())
+    ``marker`` so a rerun skips the work. After training, the BN statistics
+    are re-estimated on ``bn_batches`` training batches before validation
+    (see :func:`recalibrated_val`)."""
+    digest = config_hash(dict(cfg=cfg.to_dict(), bn_batches=bn_batches))
     if osp.exists(marker):
         try:
             return load_json_artifact(marker, DONE_FORMAT, digest,
@@ -43,7 +71,8 @@ def _run_once(cfg: Config, marker: str, metric: str, train: bool) -> float:
     runner = Runner.from_cfg(cfg)
     if train:
         runner.train()
-    metrics = runner.val() if not train else runner.val_loop.run()
+    metrics = runner.val() if not train else recalibrated_val(
+        runner, bn_batches)
     if metrics is None:  # mmagic's MultiValLoop returns nothing
         metrics = {
             k[4:]: v.current()
@@ -114,7 +143,7 @@ def finetune_stage(cfg: Config,
             scfg.resume = True  # an interrupted finetune continues
             value = _run_once(scfg,
                               osp.join(scfg.work_dir, 'finetune_done.json'),
-                              metric, True)
+                              metric, True, calib_batches(cfg))
             rows.append(
                 dict(
                     target=target,

@@ -8,7 +8,7 @@ from mmengine.config import Config
 from mmengine.registry import MODELS, init_default_scope
 from torch import nn
 
-from .arch_model import TensorForward
+from mmdonna.supernet.arch_model import TensorForward
 
 
 def build_deploy_model(cfg: Config,

@@ -3,7 +3,7 @@ import copy
 import os
 import os.path as osp
 import tempfile
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.config import Config
@@ -13,6 +13,8 @@ from torch import nn
 from mmdonna.registry import MODELS
 from mmdonna.search_space import SearchSpace
 from mmdonna.search_space.builder import SearchSpaceError, infer_stride
+from mmdonna.utils.bn_calibration import (DEFAULT_CALIB_BATCHES,
+                                          recalibrate_model_bn)
 from mmdonna.utils.config import load_config
 
 #: Default distillation point per model family (the logits of mmpretrain's
@@ -142,7 +144,8 @@ def export_subnet(cfg: Config,
                   teacher_cfg: Config,
                   teacher_checkpoint: str,
                   meta: Optional[dict] = None,
-                  subdir: str = 'subnets') -> Tuple[str, str]:
+                  subdir: str = 'subnets',
+                  calib_loader: Optional[Iterable] = None) -> Tuple[str, str]:
     """Write ``<work_dir>/subnets/<name>.py`` (a standalone config that
     finetunes the architecture with KD from the teacher using stock mm
     training) and ``<name>.pth`` (its BKD-initialised weights).
@@ -161,6 +164,10 @@ def export_subnet(cfg: Config,
             (``donna_meta``). Defaults to None.
         subdir (str): Folder in ``work_dir`` for the files.
             Defaults to 'subnets'.
+        calib_loader (Iterable, optional): Training batches that re-estimate
+            the assembled model's BN statistics (``cfg.bn_calib_batches`` of
+            them, 0 to skip); built from the teacher config's
+            ``train_dataloader`` when not given. Defaults to None.
     """
     space = supernet.space
     out_dir = osp.join(work_dir, subdir)
@@ -169,9 +176,22 @@ def export_subnet(cfg: Config,
     library = osp.abspath(osp.join(work_dir, 'block_library.json'))
     student = student_config(teacher_cfg.model.to_dict(), space, code, library,
                              scope)
-    model = MODELS.build(copy.deepcopy(student))
+    model_cfg = copy.deepcopy(student)
+    if teacher_cfg.get('data_preprocessor') is not None:
+        # what the Runner merges in: BN recalibration sees normalised inputs
+        model_cfg.setdefault('data_preprocessor',
+                             copy.deepcopy(teacher_cfg.data_preprocessor))
+    model = MODELS.build(model_cfg)
     state = assemble_weights(model, supernet.teacher, space, code,
                              supernet.export_option)
+    num_calib = calib_batches(cfg)
+    if num_calib:
+        if calib_loader is None:
+            calib_loader = calibration_loader(teacher_cfg)
+        # BKD left each option's BN statistics where its sampled steps took
+        # them; the assembled network starts from its own
+        recalibrate_model_bn(model, calib_loader, num_calib)
+        state = {k: v.clone() for k, v in model.state_dict().items()}
     pth = osp.abspath(osp.join(out_dir, name + '.pth'))
     _atomic_save(dict(state_dict=state, meta=dict(donna_code=list(code))), pth)
 
@@ -215,6 +235,29 @@ def export_subnet(cfg: Config,
     return py, pth
 
 
+def calib_batches(cfg: Config) -> int:
+    """``cfg.bn_calib_batches``: training batches that re-estimate BN
+    statistics of assembled models (0: none)."""
+    n = cfg.get('bn_calib_batches', DEFAULT_CALIB_BATCHES)
+    if not isinstance(n, int) or n < 0:
+        raise ValueError(f'bn_calib_batches={n!r} must be an integer >= 0')
+    return n
+
+
+def calibration_loader(teacher_cfg: Config):
+    """The teacher config's training dataloader (BN recalibration)."""
+    from mmengine.registry import DefaultScope
+    from mmengine.runner import Runner
+    if not teacher_cfg.get('train_dataloader'):
+        raise KeyError('the teacher config has no train_dataloader: BN '
+                       'recalibration of exported subnets needs training '
+                       'data (or set bn_calib_batches=0)')
+    with DefaultScope.overwrite_default_scope(
+            teacher_cfg.get('default_scope')):
+        return Runner.build_dataloader(
+            copy.deepcopy(teacher_cfg.train_dataloader.to_dict()))
+
+
 def export_front(cfg: Config, work_dir: str, supernet,
                  front: Sequence[dict]) -> List[str]:
     """Export every front entry (``dict(code=[...], name=optional)``).
@@ -234,6 +277,7 @@ def export_front(cfg: Config, work_dir: str, supernet,
     from mmdonna.distill.kd_model import resolve_checkpoint
     teacher_ckpt = resolve_checkpoint(teacher_ckpt, 'model.teacher_checkpoint')
     paths = []
+    loader = None
     for i, entry in enumerate(front):
         name = entry.get('name') or f'pareto_{i:02d}'
         py = osp.join(work_dir, 'subnets', name + '.py')
@@ -251,7 +295,17 @@ def export_front(cfg: Config, work_dir: str, supernet,
             for k in ('latency_ms', 'lut_ms', 'surrogate', 'target')
             if k in entry
         }
+        if loader is None and calib_batches(cfg):
+            loader = calibration_loader(teacher_cfg)
         paths.append(
-            export_subnet(cfg, work_dir, supernet, entry['code'], name,
-                          teacher_cfg, teacher_ckpt, meta)[0])
+            export_subnet(
+                cfg,
+                work_dir,
+                supernet,
+                entry['code'],
+                name,
+                teacher_cfg,
+                teacher_ckpt,
+                meta,
+                calib_loader=loader)[0])
     return paths

@@ -9,8 +9,8 @@ from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 from torch import nn
 
-from mmdonna.export import TensorForward, build_arch_model
 from mmdonna.search_space import SearchSpace, build_option, get_submodule
+from mmdonna.supernet.arch_model import TensorForward, build_arch_model
 from mmdonna.utils import atomic_write_json, config_hash, load_json_artifact
 from mmdonna.utils.io import ArtifactError
 from .base_latency_estimator import BaseLatencyEstimator
@@ -387,14 +387,17 @@ class LatencyLUT:
                      lambda p=spec.path: get_submodule(teacher, p), shape))
             for i, r in enumerate(b['options']):
                 if todo(r):
-                    tasks.append((('blocks', bi, 'options', i),
-                                  lambda s=spec, i=i: build_option(
-                                      s.options[i],
-                                      s.in_shape,
-                                      s.out_shape,
-                                      s.path,
-                                      i,
-                                      check=False), shape))
+                    tasks.append(
+                        (('blocks', bi, 'options',
+                          i), lambda s=spec, i=i: build_option(
+                              s.options[i],
+                              s.in_shape,
+                              s.out_shape,
+                              s.path,
+                              i,
+                              check=False,
+                              teacher_block=get_submodule(teacher, s.path)),
+                         shape))
         if todo(self.data['teacher']):
             tasks.append((('teacher', ), lambda: TensorForward(teacher),
                           self.input_shape))

@@ -7,8 +7,8 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from torch import nn
 
-from mmdonna.export import TensorForward
 from mmdonna.search_space import SearchSpace
+from mmdonna.supernet.arch_model import TensorForward
 from .errors import LatencyConfigError
 from .latency_config import (build_targets, latency_settings, lut_path,
                              select_target)

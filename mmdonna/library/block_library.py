@@ -8,7 +8,7 @@ from mmdonna.search_space import SearchSpace
 from mmdonna.utils import atomic_write_json, load_json_artifact
 from mmdonna.utils.io import ArtifactError
 
-FORMAT = 'mmdonna.block_library.v1'
+FORMAT = 'mmdonna.block_library.v2'
 
 
 class BlockLibrary:
@@ -19,13 +19,23 @@ class BlockLibrary:
         blocks (dict): ``{path: dict(teacher=dict(params, flops),
             options=[dict(option, nsr_mean, nsr_std, params, flops)])}``.
         num_samples (int): Held-out samples the NSRs were measured on.
+        nsr_form (str): The NSR of the scores (``'channel'``: DONNA's
+            per-channel ratio; ``'energy'``). Defaults to 'channel'.
+        bn_recalibrated (bool): Whether every option's BN statistics were
+            re-estimated before scoring. Defaults to True.
     """
 
-    def __init__(self, space: SearchSpace, blocks: Dict[str, dict],
-                 num_samples: int):
+    def __init__(self,
+                 space: SearchSpace,
+                 blocks: Dict[str, dict],
+                 num_samples: int,
+                 nsr_form: str = 'channel',
+                 bn_recalibrated: bool = True):
         self.space = space
         self.blocks = blocks
         self.num_samples = num_samples
+        self.nsr_form = nsr_form
+        self.bn_recalibrated = bn_recalibrated
 
     # ---- access ----------------------------------------------------------
     def nsr(self, path: str) -> np.ndarray:
@@ -55,6 +65,8 @@ class BlockLibrary:
             format=FORMAT,
             config_hash=self.space.fingerprint(),
             num_samples=self.num_samples,
+            nsr_form=self.nsr_form,
+            bn_recalibrated=self.bn_recalibrated,
             space=self.space.to_dict(),
             blocks=self.blocks)
 
@@ -75,6 +87,8 @@ class BlockLibrary:
         try:
             lib_space = SearchSpace.from_dict(data['space'])
             blocks = data['blocks']
+            meta = (int(data['num_samples']), data['nsr_form'],
+                    bool(data['bn_recalibrated']))
             for b in lib_space.blocks:
                 entries = blocks[b.path]['options']
                 if len(entries) != len(b.options):
@@ -98,4 +112,4 @@ class BlockLibrary:
             raise ArtifactError(
                 f'block library {path} is missing field {e}; it is corrupt '
                 f'or from another version: delete it to rescore') from None
-        return cls(lib_space, blocks, int(data['num_samples']))
+        return cls(lib_space, blocks, *meta)

@@ -18,7 +18,7 @@ from .multi_target import (ALGORITHMS, check_limits, choose_algorithm,
                            exact_targets, problem_hash, search_targets)
 from .nsga2 import OPERATORS
 from .search_stages import (build_problem, front_entries, measured_value,
-                            random_samples, target_limits)
+                            random_samples, target_limits, teacher_surrogate)
 
 PARETO_FORMAT = 'mmdonna.pareto.v1'
 
@@ -129,6 +129,7 @@ class DonnaSearchLoop(BaseLoop):
             pareto=pareto_file)
         self._iter = 0
         self.result: Optional[dict] = None
+        self.teacher_surrogate: Optional[float] = None
         self.stage_log: List[Tuple[str, str, str]] = []
 
     # MMEngine reads these from the train loop.
@@ -192,6 +193,7 @@ class DonnaSearchLoop(BaseLoop):
             copy.deepcopy(
                 cfg.get('surrogate') or dict(type='mmdonna.BlockLossSum')))
         surrogate.setup(library, self.runner.work_dir)
+        self.teacher_surrogate = teacher_surrogate(surrogate, space)
         fixed = teacher_cost(model, library)
         problems, objectives = {}, {}
         for t, lat in latency.items():
@@ -289,7 +291,7 @@ class DonnaSearchLoop(BaseLoop):
                     # the LUT's own prediction for the teacher's blocks
                     latency_lut_ms=float(latency[t]['offset'] +
                                          latency[t]['teacher'].sum()),
-                    surrogate=0.0,
+                    surrogate=self.teacher_surrogate,
                     params=fixed['teacher']['params'],
                     flops=fixed['teacher']['flops']),
                 generations=states[t].get('generation'),
@@ -398,7 +400,8 @@ class DonnaSearchLoop(BaseLoop):
             samples[t] = random_samples(space, objectives[t],
                                         self.num_random_samples,
                                         self.settings['seed'])
-            teacher[t] = entry['teacher']['latency_measured_ms']
+            teacher[t] = (entry['teacher']['latency_measured_ms'],
+                          entry['teacher']['surrogate'])
         plot_pareto(
             osp.join(work_dir, 'pareto.png'), fronts, samples, teacher,
             metric_name)

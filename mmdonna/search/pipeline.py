@@ -25,6 +25,7 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import find_latest_checkpoint
 
+from mmdonna.library.block_library import FORMAT as LIBRARY_FORMAT
 from mmdonna.utils import (atomic_write_json, config_hash, file_digest,
                            latest_checkpoint, load_json_artifact)
 from mmdonna.utils.io import ArtifactError
@@ -152,8 +153,63 @@ def bkd_config(cfg: Config, work_dir: str) -> Config:
         raise PipelineError(
             'bkd_custom_hooks has no mmdonna.BlockLibraryHook: the block '
             'library is scored by it at the end of BKD; add it')
+    if 'bn_calib_batches' in cfg:
+        for h in hooks:
+            if h.get('type') in ('mmdonna.BlockLibraryHook',
+                                 'BlockLibraryHook'):
+                h.setdefault('bn_calib_batches', cfg.bn_calib_batches)
     bcfg.custom_hooks = hooks
     return bcfg
+
+
+def chance_level(cfg: Config, metric: str) -> Optional[float]:
+    """The ``metric`` of guessing: 100 / classes for a classifier's top-k
+    accuracy (k classes of them), None when the task has no such level."""
+    if not metric.startswith('accuracy/top'):
+        return None
+    teacher = cfg.model.get('teacher') or {}
+    classes = (teacher.get('head') or {}).get('num_classes')
+    if not classes:
+        return None
+    k = int(metric[len('accuracy/top'):] or 1)
+    return 100.0 * min(k, classes) / classes
+
+
+def teacher_check(cfg: Config, work_dir: str, launcher: str) -> tuple:
+    """Evaluate the teacher once on its validation split before BKD and
+    refuse one that is no better than chance: distilling it copies noise.
+
+    The metric is ``finetune_front.metric``; the floor is
+    ``teacher_check.min`` or, for classifiers, 1.5 x chance. The evaluation
+    is kept (the finetune stage reports the same number).
+
+    Returns:
+        tuple: the stage row.
+    """
+    from mmdonna.export.finetune_stage import evaluate_teacher
+    tcheck = dict(cfg.get('teacher_check') or {})
+    unknown = set(tcheck) - {'min', 'enabled'}
+    if unknown:
+        raise PipelineError(f'teacher_check has unknown keys '
+                            f'{sorted(unknown)}; allowed: enabled, min')
+    metric = (cfg.get('finetune_front') or {}).get('metric', 'accuracy/top1')
+    if not tcheck.get('enabled', True) or not cfg.get('teacher_config'):
+        return ('teacher check', 'skipped', 'teacher_check.enabled=False')
+    floor = tcheck.get('min')
+    chance = chance_level(cfg, metric)
+    if floor is None and chance is not None:
+        floor = 1.5 * chance
+    value = evaluate_teacher(cfg, work_dir, metric, launcher)
+    if floor is not None and value < floor:
+        why = (f'chance is {chance:.1f}'
+               if chance is not None else f'teacher_check.min is {floor}')
+        raise PipelineError(
+            f'the teacher ({cfg.model.get("teacher_checkpoint")}) scores '
+            f'{metric}={value:.2f} on its validation split and {why}: '
+            f'distilling it would copy noise; train it longer, check its BN '
+            f'statistics (momentum, eval mode) or set teacher_check.min')
+    return ('teacher check', 'done', f'{metric}={value:.2f}' +
+            (f' (floor {floor:.2f})' if floor is not None else ''))
 
 
 def bkd_hash(cfg: Config) -> str:
@@ -183,14 +239,15 @@ def bkd_stage(cfg: Config,
     library_ok = False
     if done and osp.isfile(done['checkpoint']) and osp.exists(lib_file):
         try:
-            load_json_artifact(lib_file, 'mmdonna.block_library.v1',
-                               done['library_hash'], 'block library')
+            load_json_artifact(lib_file, LIBRARY_FORMAT, done['library_hash'],
+                               'block library')
             library_ok = True
         except ArtifactError as e:
             print_log(f'{e}; scoring the block library again', 'current', 30)
     if library_ok:
         return done['checkpoint'], [('bkd', 'skipped', done['checkpoint']),
                                     ('library', 'skipped', lib_file)]
+    rows = [] if done else [teacher_check(cfg, work_dir, launcher)]
     t0 = time.time()
     bcfg = bkd_config(cfg, work_dir)
     bcfg.resume = True
@@ -213,9 +270,9 @@ def bkd_stage(cfg: Config,
                 library_hash=model.space.fingerprint()))
     barrier()
     status = 'done' if not done else 'rescored'
-    return ckpt, [('bkd', 'skipped' if done else 'done', ckpt),
-                  ('library', status, f'{lib_file} '
-                   f'({time.time() - t0:.0f} s with BKD)')]
+    return ckpt, rows + [('bkd', 'skipped' if done else 'done', ckpt),
+                         ('library', status, f'{lib_file} '
+                          f'({time.time() - t0:.0f} s with BKD)')]
 
 
 def export_stage(cfg: Config, work_dir: str, supernet, pareto: dict) -> tuple:

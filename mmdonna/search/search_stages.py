@@ -114,3 +114,26 @@ def measured_value(result: Optional[dict],
         return None
     v = result.get(key)
     return None if v is None else float(v)
+
+
+def teacher_code(space) -> Optional[Tuple[int, ...]]:
+    """The architecture that keeps every teacher block (the teacher option
+    of every block), or None when some block lacks it."""
+    from mmdonna.search_space import is_teacher_option
+    code = []
+    for b in space.blocks:
+        idx = [i for i, o in enumerate(b.options) if is_teacher_option(o)]
+        if not idx:
+            return None
+        code.append(idx[0])
+    return tuple(code)
+
+
+def teacher_surrogate(surrogate, space) -> Optional[float]:
+    """The surrogate's value of the teacher: of its code when the space
+    holds it, else what the surrogate says of NSR 0 everywhere."""
+    code = teacher_code(space)
+    if code is not None:
+        return float(surrogate.predict_batch(np.array([code]))[0])
+    value = surrogate.teacher_value()
+    return None if value is None else float(value)

@@ -1,8 +1,9 @@
 from .attention_block import AttentionBlock
 from .block_spec import BlockSpec
-from .builder import (SearchSpaceError, build_block, build_option,
-                      expand_options, get_submodule, infer_stride,
-                      set_submodule, shape_of)
+from .builder import (TEACHER_OPTION, SearchSpaceError, build_block,
+                      build_option, expand_options, get_submodule,
+                      infer_stride, is_teacher_option, set_submodule, shape_of,
+                      with_teacher_option)
 from .dw_sep_block import DWSepBlock
 from .edsr_block import EDSRBlock
 from .elastic_mbconv import ElasticMBConv
@@ -16,5 +17,6 @@ __all__ = [
     'AttentionBlock', 'BlockSpec', 'ElasticMBConv', 'MBConv', 'ResBlock',
     'SearchSpace', 'SearchSpaceError', 'build_block', 'build_option',
     'expand_options', 'get_submodule', 'set_submodule', 'infer_stride',
-    'shape_of', 'EDSRBlock', 'DWSepBlock', 'RCABlock', 'MDTABlock'
+    'shape_of', 'EDSRBlock', 'DWSepBlock', 'RCABlock', 'MDTABlock',
+    'TEACHER_OPTION', 'is_teacher_option', 'with_teacher_option'
 ]

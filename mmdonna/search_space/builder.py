@@ -1,7 +1,8 @@
 """Module paths and option building with build-time shape checks."""
+import copy
 import difflib
 import itertools
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 from torch import nn
@@ -11,6 +12,23 @@ from mmdonna.registry import MODELS
 
 class SearchSpaceError(ValueError):
     """A search space that cannot be built (bad path, shape, option)."""
+
+
+#: The teacher's own block as an option ("keep this block as it is"): NSR 0
+#: by construction, the teacher's weights, frozen during BKD.
+TEACHER_OPTION = {'type': 'Teacher'}
+
+
+def is_teacher_option(option: dict) -> bool:
+    return dict(option) == TEACHER_OPTION
+
+
+def with_teacher_option(options: Sequence[dict]) -> List[dict]:
+    """``options`` plus the teacher option at the end (once)."""
+    options = [dict(o) for o in options]
+    if not any(is_teacher_option(o) for o in options):
+        options.append(dict(TEACHER_OPTION))
+    return options
 
 
 def get_submodule(model: nn.Module, path: str, key: str = 'path') -> nn.Module:
@@ -71,7 +89,8 @@ def build_option(option: dict,
                  out_shape: Sequence[int],
                  block: str = '?',
                  index: int = -1,
-                 check: bool = True) -> nn.Module:
+                 check: bool = True,
+                 teacher_block: Optional[nn.Module] = None) -> nn.Module:
     """Build one student option for a block and check its output shape.
 
     Args:
@@ -84,7 +103,16 @@ def build_option(option: dict,
         index (int): Option index, for error messages. Defaults to -1.
         check (bool): Run a dummy forward and compare shapes.
             Defaults to True.
+        teacher_block (nn.Module, optional): The teacher's block; the
+            teacher option (:data:`TEACHER_OPTION`) is a copy of it.
+            Defaults to None.
     """
+    if is_teacher_option(option):
+        if teacher_block is None:
+            raise SearchSpaceError(
+                f'block {block!r} option {index} is the teacher option: '
+                f'it is built from the teacher block, which was not given')
+        return copy.deepcopy(teacher_block)
     module = build_block(option, int(in_shape[0]), int(out_shape[0]),
                          infer_stride(in_shape, out_shape), block, index)
     if check:

@@ -12,9 +12,17 @@ from .utils import make_divisible
 
 
 def _bn(bn: nn.BatchNorm2d, x: torch.Tensor, n: int) -> torch.Tensor:
-    """BatchNorm over the first ``n`` channels (running stats are shared)."""
+    """BatchNorm over the first ``n`` channels (running stats are shared).
+
+    ``momentum=None`` is a cumulative average, as in ``nn.BatchNorm2d``
+    (BN recalibration sets it).
+    """
+    momentum = bn.momentum
+    if bn.training and momentum is None:
+        bn.num_batches_tracked.add_(1)
+        momentum = 1.0 / float(bn.num_batches_tracked)
     return F.batch_norm(x, bn.running_mean[:n], bn.running_var[:n],
-                        bn.weight[:n], bn.bias[:n], bn.training, bn.momentum,
+                        bn.weight[:n], bn.bias[:n], bn.training, momentum,
                         bn.eps)
 
 

@@ -5,8 +5,9 @@ from typing import List, Optional, Sequence, Tuple
 import torch
 from torch import nn
 
-from mmdonna.search_space import ElasticMBConv, build_option
+from mmdonna.search_space import ElasticMBConv, build_option, is_teacher_option
 from mmdonna.search_space.builder import SearchSpaceError
+from .frozen_block import FrozenBlock
 
 
 class BlockOptions(nn.Module):
@@ -22,6 +23,9 @@ class BlockOptions(nn.Module):
         in_shape (tuple): (C, H, W) the block receives.
         out_shape (tuple): (C, H, W) the block produces.
         weight_sharing (bool): Share MBConv weights. Defaults to False.
+        teacher_block (nn.Module, optional): The teacher's block: the
+            teacher option (``dict(type='Teacher')``) is a frozen copy of
+            it. Defaults to None.
     """
 
     def __init__(self,
@@ -29,7 +33,8 @@ class BlockOptions(nn.Module):
                  options: Sequence[dict],
                  in_shape: Tuple[int, ...],
                  out_shape: Tuple[int, ...],
-                 weight_sharing: bool = False):
+                 weight_sharing: bool = False,
+                 teacher_block: Optional[nn.Module] = None):
         super().__init__()
         self.path = path
         self.options = [dict(o) for o in options]
@@ -80,6 +85,13 @@ class BlockOptions(nn.Module):
                                        kernel=o.get('kernel', 3),
                                        expand=o.get('expand', 6),
                                        depth=o.get('depth', 1))))
+            elif is_teacher_option(o):
+                if teacher_block is None:
+                    raise SearchSpaceError(
+                        f'block {path!r} option {i} is the teacher option '
+                        f'but the teacher block was not given')
+                self.choices.append(FrozenBlock(teacher_block))
+                self.route.append((len(self.choices) - 1, None))
             else:
                 self.choices.append(
                     build_option(o, in_shape, out_shape, path, i))
@@ -99,6 +111,13 @@ class BlockOptions(nn.Module):
     def __len__(self) -> int:
         return len(self.options)
 
+    @property
+    def trainable(self) -> List[int]:
+        """Indices of the options BKD trains (all but the teacher's)."""
+        return [
+            i for i, o in enumerate(self.options) if not is_teacher_option(o)
+        ]
+
     def forward(self, x: torch.Tensor, index: int) -> torch.Tensor:
         mod_idx, active = self.route[index]
         module = self.choices[mod_idx]
@@ -116,4 +135,6 @@ class BlockOptions(nn.Module):
         module = self.choices[mod_idx]
         if active is not None:
             return module.export(**active)
+        if isinstance(module, FrozenBlock):
+            return module.export()
         return copy.deepcopy(module)

@@ -10,12 +10,14 @@ from mmengine.runner.checkpoint import load_checkpoint
 from torch import nn
 
 from mmdonna.distill import nsr
+from mmdonna.distill.nsr_loss import check_form
 from mmdonna.registry import MODELS
 from mmdonna.search_space import (BlockSpec, SearchSpace, get_submodule,
-                                  shape_of)
+                                  shape_of, with_teacher_option)
 from mmdonna.search_space.builder import SearchSpaceError
 from mmdonna.utils import latest_checkpoint
 from mmdonna.utils.block_capture import BlockCapture
+from .arch_model import build_arch_model
 from .block_options import BlockOptions
 
 
@@ -42,7 +44,10 @@ class DonnaSupernet(BaseModel):
     In :meth:`loss` the teacher runs once (up to the last cut point) with
     forward hooks recording each block's input and output; every block's
     options then learn to map the teacher's block input to the teacher's block
-    output with the NSR loss, all blocks in the same step.
+    output with the NSR loss (DONNA's per-channel form by default), all
+    blocks in the same step. With ``teacher_option`` every block also offers
+    the teacher's own block (``dict(type='Teacher')``, last option, frozen):
+    the search can keep a block as it is, and the front reaches the teacher.
 
     Args:
         teacher (dict): Config of the teacher model (any mm model whose
@@ -68,6 +73,11 @@ class DonnaSupernet(BaseModel):
             in (e.g. ``'backbone'`` for a detector whose backbone is
             searched); checked when the supernet is built. Defaults to None
             (any module).
+        nsr_form (str): BKD loss and library score: ``'channel'`` (DONNA's
+            per-channel NSR) or ``'energy'`` (``||T - S||^2 / ||T||^2``).
+            Defaults to 'channel'.
+        teacher_option (bool): Add the teacher's block as the last option of
+            every block. Defaults to True.
         init_cfg (dict, optional): Initialisation of the students.
             Defaults to None.
     """
@@ -83,7 +93,10 @@ class DonnaSupernet(BaseModel):
                  loss_weight: float = 1.0,
                  data_preprocessor: Optional[dict] = None,
                  component: Optional[str] = None,
+                 nsr_form: str = 'channel',
+                 teacher_option: bool = True,
                  init_cfg: Optional[dict] = None):
+        self.nsr_form = check_form(nsr_form, 'model.nsr_form')
         if train_options not in ('sample', 'all'):
             raise ValueError(f'model.train_options={train_options!r}; use '
                              f"'sample' or 'all'")
@@ -111,6 +124,10 @@ class DonnaSupernet(BaseModel):
         self.teacher.eval()
 
         space = SearchSpace.from_config(blocks)
+        if teacher_option:
+            for b in space.blocks:
+                b.options = with_teacher_option(b.options)
+        self.teacher_option = teacher_option
         if component is not None:
             check_component(self.teacher, space.paths, component)
         self.input_shape = tuple(input_shape)
@@ -142,7 +159,7 @@ class DonnaSupernet(BaseModel):
         self.students = nn.ModuleDict({
             _key(b.path):
             BlockOptions(b.path, b.options, b.in_shape, b.out_shape,
-                         b.weight_sharing)
+                         b.weight_sharing, self._modules_at[b.path])
             for b in self.space.blocks
         })
         self.train_options = train_options
@@ -185,11 +202,13 @@ class DonnaSupernet(BaseModel):
         """{path: (block input, block output)} from one teacher pass."""
         return self.capture(inputs, mode='tensor')
 
-    def _train_indices(self, n: int, rng: np.random.Generator) -> List[int]:
+    def _train_indices(self, trainable: List[int],
+                       rng: np.random.Generator) -> List[int]:
+        n = len(trainable)
         if self.train_options == 'all' or self.num_sampled >= n:
-            return list(range(n))
-        return sorted(
-            rng.choice(n, size=self.num_sampled, replace=False).tolist())
+            return list(trainable)
+        picked = rng.choice(n, size=self.num_sampled, replace=False)
+        return [trainable[i] for i in sorted(picked.tolist())]
 
     def loss(self,
              inputs: torch.Tensor,
@@ -204,32 +223,23 @@ class DonnaSupernet(BaseModel):
         for i, block in enumerate(self.space.blocks):
             x, y = feats[block.path]
             options = self.block_options(block.path)
-            idxs = self._train_indices(len(options), rng)
-            loss = sum(nsr(options(x, j), y).mean() for j in idxs)
+            trainable = options.trainable
+            if not trainable:  # only the teacher option: nothing to learn
+                continue
+            idxs = self._train_indices(trainable, rng)
+            loss = sum(nsr(options(x, j), y, self.nsr_form) for j in idxs)
             losses[f'loss_block{i}'] = self.loss_weight * loss / len(idxs)
         return losses
-
-    @torch.no_grad()
-    def score(self,
-              inputs: torch.Tensor,
-              paths: Optional[Sequence[str]] = None) -> Dict[str, np.ndarray]:
-        """Per-sample NSR of every option: {path: (num_options, N)}."""
-        feats = self.teacher_features(inputs)
-        out = {}
-        for block in self.space.blocks:
-            if paths is not None and block.path not in paths:
-                continue
-            x, y = feats[block.path]
-            options = self.block_options(block.path)
-            out[block.path] = np.stack([
-                nsr(options(x, j), y).cpu().numpy()
-                for j in range(len(options))
-            ])
-        return out
 
     def export_option(self, path: str, index: int) -> nn.Module:
         """Standalone module of one option with its BKD weights."""
         return self.block_options(path).export(index)
+
+    def assemble(self, code: Sequence[int]) -> nn.Module:
+        """The whole network of one architecture: a copy of the teacher
+        with every cut block replaced by the chosen option's BKD weights."""
+        return build_arch_model(self.teacher, self.space, code,
+                                self.export_option)
 
     def teacher_block(self, path: str) -> nn.Module:
         return self._modules_at[path]

@@ -34,3 +34,8 @@ class BaseSurrogate(metaclass=ABCMeta):
         the exact front search; ``None`` (the default) when the surrogate
         does not add up over blocks (the search then runs NSGA-II)."""
         return None
+
+    def teacher_value(self) -> Optional[float]:
+        """The value of the teacher itself (every block's NSR 0), for
+        spaces without the teacher option; None when unknown."""
+        return None

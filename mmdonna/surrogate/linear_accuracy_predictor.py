@@ -130,3 +130,10 @@ class LinearAccuracyPredictor(BaseSurrogate):
                                'work_dir) must be called first')
         tables = [-c * row for c, row in zip(self.coef, self._nsr)]
         return tables, 100.0 - self.bias
+
+    def teacher_value(self) -> float:
+        """Predicted error at NSR 0 in every block: ``100 - bias``."""
+        if self.coef is None:
+            raise RuntimeError('LinearAccuracyPredictor.setup(library, '
+                               'work_dir) must be called first')
+        return 100.0 - self.bias

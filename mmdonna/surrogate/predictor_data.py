@@ -15,10 +15,15 @@ from mmdonna.utils.config import load_config
 from .block_loss_sum import block_loss_sum, normalise_block_losses
 from .linear_accuracy_predictor import (RESULTS_FORMAT, evaluate_split,
                                         loo_predictions, nsr_features)
+from .one_shot_quality import OneShotData, one_shot_metric
 from .ranking import kendall_tau, spearman_rho
 from .tables import pad_tables
 
-PREDICTOR_KEYS = ('num_archs', 'seed', 'holdout', 'finetune', 'alpha')
+PREDICTOR_KEYS = ('num_archs', 'seed', 'holdout', 'finetune', 'alpha',
+                  'source')
+#: Where the predictor's accuracies come from: short finetunes (DONNA) or
+#: the one-shot quality of the assembled BKD subnet (no training).
+SOURCES = ('finetune', 'one_shot')
 
 
 def sample_codes(space, num: int, seed: int) -> List[List[int]]:
@@ -35,16 +40,21 @@ def sample_codes(space, num: int, seed: int) -> List[List[int]]:
     return codes
 
 
-def finetune_accuracy(subnet_py: str, work_dir: str, overrides: dict,
-                      metric: str) -> float:
+def finetune_accuracy(subnet_py: str,
+                      work_dir: str,
+                      overrides: dict,
+                      metric: str,
+                      bn_batches: int = 0) -> float:
     """Finetune one exported subnet with the stock Runner and return its
-    validation ``metric``."""
+    validation ``metric`` (after re-estimating its BN statistics on
+    ``bn_batches`` training batches)."""
+    from mmdonna.export.finetune_stage import recalibrated_val
     cfg = Config.fromfile(subnet_py)
     cfg.merge_from_dict(copy.deepcopy(overrides))
     cfg.work_dir = work_dir
     runner = Runner.from_cfg(cfg)
     runner.train()
-    metrics = runner.val_loop.run()
+    metrics = recalibrated_val(runner, bn_batches)
     if metric not in metrics:
         raise KeyError(f'predictor.metric={metric!r} is not among the '
                        f'validation metrics {sorted(metrics)}')
@@ -55,8 +65,12 @@ def collect_predictor_results(cfg: Config, work_dir: str, supernet,
                               teacher_checkpoint: str) -> dict:
     """Finetune ``predictor.num_archs`` sampled architectures under one
     budget into ``<work_dir>/predictor/results.json`` (one atomic write per
-    finished architecture; a rerun continues)."""
+    finished architecture; a rerun continues). With
+    ``predictor.source='one_shot'`` each architecture's accuracy is its
+    one-shot quality instead (:func:`one_shot_metric`: BKD weights, BN
+    re-estimated, no finetuning)."""
     from mmdonna.export import export_subnet
+    from mmdonna.export.subnet_export import calib_batches, calibration_loader
     pcfg = copy.deepcopy(cfg.get('predictor', {}))
     unknown = set(pcfg) - set(PREDICTOR_KEYS) - {'metric'}
     if unknown:
@@ -66,8 +80,18 @@ def collect_predictor_results(cfg: Config, work_dir: str, supernet,
     seed = int(pcfg.get('seed', 0))
     metric = pcfg.get('metric', 'accuracy/top1')
     overrides = pcfg.get('finetune', {})
+    source = pcfg.get('source', 'finetune')
+    if source not in SOURCES:
+        raise ValueError(f'predictor.source={source!r}; use one of '
+                         f'{SOURCES}')
     # as stored in (and read back from) results.json: tuples become lists
-    budget = json.loads(json.dumps(overrides))
+    bn_batches = calib_batches(cfg)
+    budget = json.loads(
+        json.dumps(
+            dict(
+                source=source,
+                finetune=overrides if source == 'finetune' else None,
+                bn_calib_batches=bn_batches)))
     space = supernet.space
     out = osp.join(work_dir, 'predictor', 'results.json')
     state = dict(
@@ -82,18 +106,26 @@ def collect_predictor_results(cfg: Config, work_dir: str, supernet,
         if state.get('budget') != budget:
             raise ValueError(
                 f'{out} was finetuned with budget {state.get("budget")}, '
-                f'predictor.finetune is {budget}; delete it or restore '
-                f'the budget')
+                f'predictor.finetune and bn_calib_batches are {budget}; '
+                f'delete it or restore the budget')
         if state.get('metric') != metric:
             raise ValueError(
                 f'{out} holds {state.get("metric")!r}, predictor.metric is '
                 f'{metric!r}; delete it or restore the metric')
     done = {tuple(r['code']) for r in state['results']}
     teacher_cfg = load_config(cfg.teacher_config)
+    if source == 'one_shot':
+        data = OneShotData(teacher_cfg)
+    loader = calibration_loader(teacher_cfg) if bn_batches else None
     for i, code in enumerate(sample_codes(space, num, seed)):
         if tuple(code) in done:
             continue
         name = f'arch{i:03d}'
+        if source == 'one_shot':
+            acc = one_shot_metric(supernet, code, data, metric, bn_batches)
+            state['results'].append(dict(name=name, code=code, accuracy=acc))
+            atomic_write_json(out, state)
+            continue
         py, _ = export_subnet(
             cfg,
             work_dir,
@@ -102,10 +134,11 @@ def collect_predictor_results(cfg: Config, work_dir: str, supernet,
             name,
             teacher_cfg,
             teacher_checkpoint,
-            subdir=osp.join('predictor', 'subnets'))
+            subdir=osp.join('predictor', 'subnets'),
+            calib_loader=loader)
         acc = finetune_accuracy(
             py, osp.join(work_dir, 'predictor', 'finetune', name), overrides,
-            metric)
+            metric, bn_batches)
         state['results'].append(dict(name=name, code=code, accuracy=acc))
         atomic_write_json(out, state)
         print_log(

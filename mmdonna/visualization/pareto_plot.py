@@ -1,6 +1,6 @@
 """pareto.png: the front of every target against random architectures and
 the teacher."""
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 import numpy as np
 
@@ -8,7 +8,7 @@ import numpy as np
 def plot_pareto(out_file: str,
                 fronts: Dict[str, dict],
                 samples: Optional[Dict[str, dict]] = None,
-                teacher: Optional[Dict[str, float]] = None,
+                teacher: Optional[Dict[str, Tuple[float, float]]] = None,
                 metric_name: str = 'surrogate') -> None:
     """One panel per target: latency (x) vs surrogate (y, lower is better).
 
@@ -18,8 +18,8 @@ def plot_pareto(out_file: str,
             latency_measured=[...] or None)}``.
         samples (dict, optional): ``{target: dict(latency=[...],
             surrogate=[...])}`` random architectures. Defaults to None.
-        teacher (dict, optional): ``{target: measured teacher latency}``
-            (its surrogate is 0: it is the reference). Defaults to None.
+        teacher (dict, optional): ``{target: (measured latency, surrogate
+            value)}`` of the teacher. Defaults to None.
         metric_name (str): Y-axis label. Defaults to 'surrogate'.
     """
     import matplotlib
@@ -47,8 +47,8 @@ def plot_pareto(out_file: str,
                          dtype=float)[order]
             ax.scatter(
                 m, sur, marker='x', c='C3', s=22, label='front (measured)')
-        if teacher and teacher.get(t) is not None:
-            ax.scatter([teacher[t]], [0.0],
+        if teacher and teacher.get(t) is not None and None not in teacher[t]:
+            ax.scatter([teacher[t][0]], [teacher[t][1]],
                        marker='*',
                        s=160,
                        c='C2',

@@ -86,7 +86,7 @@ def test_export_is_quiet_and_restores_mode():
 
 
 def test_tensor_forward_wrapper_leaves_an_eval_model_in_eval():
-    from mmdonna.export.arch_model import TensorForward
+    from mmdonna.supernet.arch_model import TensorForward
 
     class _MMStyle(nn.Module):
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from mmdonna.library import BlockLibrary, score_block_library
-from mmdonna.search_space import SearchSpace
+from mmdonna.search_space import TEACHER_OPTION, SearchSpace
 from mmdonna.utils.io import ArtifactError
 from ..test_supernet.test_donna_supernet import TEACHERS, build_supernet
 
@@ -47,7 +47,9 @@ def test_score_save_load_and_resume(supernet, tmp_path):
     for p in supernet.space.paths:
         np.testing.assert_allclose(loaded.nsr(p), lib.nsr(p))
         for e in loaded.blocks[p]['options']:
-            assert e['nsr_mean'] > 0 and e['params'] > 0 and e['flops'] > 0
+            assert e['params'] > 0 and e['flops'] > 0
+            # the teacher's own block reproduces the teacher: NSR 0
+            assert (e['nsr_mean'] == 0) == (e['option'] == TEACHER_OPTION)
         assert loaded.blocks[p]['teacher']['params'] > 0
 
     # killed half-way: the partial file is resumed and gives the same numbers
@@ -95,3 +97,69 @@ def test_refuses_corrupt_foreign_and_incomplete_files(supernet, tmp_path):
     foreign.write_text(json.dumps({'format': 'something.else'}))
     with pytest.raises(ArtifactError, match='format'):
         BlockLibrary.load(str(foreign))
+
+
+def _scramble_bn(model):
+    """Stale statistics, as BKD leaves an option sampled on few steps."""
+    for b in model.space.blocks:
+        opts = model.block_options(b.path)
+        for j in opts.trainable:
+            for m in opts.option_modules(j)[0].modules():
+                if isinstance(m, torch.nn.BatchNorm2d):
+                    m.running_mean.fill_(3.0)
+                    m.running_var.fill_(0.05)
+
+
+def test_bn_recalibration_before_scoring(tmp_path):
+    """Every option is scored with BN statistics of its own on training
+    batches of the teacher's block inputs, whatever BKD left behind; for
+    weight-shared options too (each gets the statistics it would have
+    alone)."""
+    from mmdonna.distill.nsr_loss import NSRAccumulator
+    from mmdonna.utils.bn_calibration import recalibrate_bn
+    cfg_path, paths = TEACHERS['mobilenet_v2']
+    torch.manual_seed(0)
+    model = build_supernet(
+        cfg_path,
+        paths[:1],
+        blocks=[
+            dict(
+                path=paths[0],
+                weight_sharing=True,
+                options=[dict(type='MBConv', kernel=[3, 5], expand=[3, 6])])
+        ])
+    calib, held_out = _batches(3, 4), _batches(2, 3)
+    _scramble_bn(model)
+    stale = score_block_library(model, held_out, str(tmp_path / 'a.json'))
+    assert not stale.bn_recalibrated
+    cal = score_block_library(
+        model, held_out, str(tmp_path / 'b.json'), calib_batches=calib)
+    assert cal.bn_recalibrated
+    trainable = model.block_options(paths[0]).trainable
+    assert (cal.nsr(paths[0])[trainable]
+            < stale.nsr(paths[0])[trainable]).all()
+    # independent of what was there before: scrambled again, same library
+    _scramble_bn(model)
+    again = score_block_library(
+        model, held_out, str(tmp_path / 'c.json'), calib_batches=calib)
+    np.testing.assert_allclose(again.nsr(paths[0]), cal.nsr(paths[0]))
+    # each weight-shared option as if recalibrated alone
+    model.eval()
+    opts = model.block_options(paths[0])
+
+    def inputs(batches):
+        return [
+            model.teacher_features(
+                model.data_preprocessor(b, False)['inputs'])[paths[0]]
+            for b in batches
+        ]
+
+    calib_in, held = inputs(calib), inputs(held_out)
+    for j in trainable:
+        alone = opts.export(j).eval()
+        recalibrate_bn(alone, lambda xy: alone(xy[0]), calib_in)
+        acc = NSRAccumulator('channel')
+        with torch.no_grad():
+            for x, y in held:
+                acc.update(alone(x), y)
+        assert acc.value() == pytest.approx(cal.nsr(paths[0])[j], rel=1e-4), j

@@ -79,11 +79,13 @@ def test_sample_mode_trains_only_sampled_options():
 def test_weight_sharing_builds_one_elastic_module():
     cfg_path, paths = TEACHERS['mobilenet_v2']
     grid = [dict(type='MBConv', kernel=[3, 5], expand=[3, 6])]
-    independent = build_supernet(cfg_path, paths[:1], options=grid)
+    independent = build_supernet(
+        cfg_path, paths[:1], options=grid, teacher_option=False)
     assert len(independent.block_options(paths[0]).choices) == 4
     shared = build_supernet(
         cfg_path,
         paths[:1],
+        teacher_option=False,
         blocks=[dict(path=paths[0], weight_sharing=True, options=grid)])
     opts = shared.block_options(paths[0])
     assert len(opts.choices) == 1 and len(opts) == 4

@@ -45,7 +45,7 @@ def test_plots_are_written(tmp_path):
                 latency=rng.random(20).tolist(),
                 surrogate=rng.random(20).tolist())
         },
-        teacher={'cpu': 4.0},
+        teacher={'cpu': (4.0, 0.5)},
         metric_name='block_loss_sum')
     assert _png(out)
 

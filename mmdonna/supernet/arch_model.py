@@ -6,7 +6,8 @@ from typing import Callable, Dict, Optional, Sequence, Union
 import torch
 from torch import nn
 
-from mmdonna.search_space import SearchSpace, build_option, set_submodule
+from mmdonna.search_space import (SearchSpace, build_option, get_submodule,
+                                  set_submodule)
 
 
 class TensorForward(nn.Module):
@@ -57,6 +58,7 @@ def build_arch_model(
                 block.out_shape,
                 block.path,
                 idx,
-                check=False)
+                check=False,
+                teacher_block=get_submodule(teacher, block.path))
         set_submodule(model, block.path, module)
     return model
