@@ -54,7 +54,11 @@ def bootstrap_tau(score, acc, num=1000, seed=0):
         idx = rng.integers(0, len(acc), len(acc))
         if len(set(acc[idx])) < 2 or len(set(score[idx])) < 2:
             continue
-        taus.append(kendall_tau(score[idx], acc[idx]))
+        tau = kendall_tau(score[idx], acc[idx])
+        if np.isfinite(tau):
+            taus.append(tau)
+    if not taus:  # too few distinct values to rank
+        return [float('nan')] * 2
     return [float(np.percentile(taus, 5)), float(np.percentile(taus, 95))]
 
 
@@ -117,7 +121,7 @@ def main():
     parser.add_argument(
         '--quick',
         action='store_true',
-        help='smoke run: 1-epoch BKD, 4 archs, 2 seeds, 1/8 of an epoch')
+        help='smoke run: 1-epoch BKD, 6 archs, 2 seeds, 1/8 of an epoch')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction, help='overrides')
     args = parser.parse_args()
@@ -135,7 +139,7 @@ def main():
 
     cfg = Config.fromfile(args.config)
     if args.quick:
-        args.num_archs, args.seeds, args.one_shot_archs = 4, 2, 6
+        args.num_archs, args.seeds, args.one_shot_archs = 6, 2, 6
         args.bootstrap = 50
         cfg.merge_from_dict({
             'bkd_train_cfg.max_epochs': 1,
