@@ -95,7 +95,8 @@ def test_detection_benchmark_end_to_end_on_tiny_settings(tmp_path):
                           timeout=1800)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     res = json.loads((work / 'detection_benchmark.json').read_text())
-    assert [s[0] for s in res['stages']][:3] == ['teacher', 'bkd', 'library']
+    assert [s[0] for s in res['stages']
+            ][:4] == ['teacher', 'teacher check', 'bkd', 'library']
     assert res['stages'][-1][0] == 'finetune'
     # the benchmark builds the LUT first (alternating with its validation)
     # and the search reuses it
