@@ -26,6 +26,12 @@ Default task: the distorted digits
    architectures: the noise ceiling of this budget. Per block, the tau of
    that block's NSR alone says which blocks the ranking rests on.
 
+Measured (one run, defaults, 2 shared cores, 49 min): held-out tau (90 %
+interval) block-loss sum 0.58 (0.23-0.86) per-channel / 0.52 (0.16-0.79)
+energy, linear predictor 0.48 (0.17-0.77) fitted on 18 finetuned / 0.73
+(0.39-0.96) fitted on 100 one-shot scores, one-shot 0.70 (0.40-0.93);
+seed-to-seed 0.89; per block, layer4's NSR alone 0.60, layer2's 0.00.
+
 Everything resumes from ``<work_dir>`` (one atomic write per finetune). The
 last lines are ``RESULT <surrogate> tau=<x>``; ``--out`` writes the whole
 report as JSON.
