@@ -248,6 +248,7 @@ def validate_lut(cfg: Config, work_dir: str, k: int) -> Optional[dict]:
 
 
 def run(args) -> dict:
+    from mmdonna.export.finetune_stage import finetuned_checkpoint
     from mmdonna.search.pipeline import run_pipeline
     work_dir = args.work_dir
     cfg = search_config(args)
@@ -277,7 +278,7 @@ def run(args) -> dict:
                 r,
                 arch=by_name[r['name']]['arch'],
                 coco=eval_metrics(sub, osp.join(work_dir, 'eval', r['name']),
-                                  find_latest_checkpoint(sub.work_dir)),
+                                  finetuned_checkpoint(sub.work_dir)),
                 bkd_init=eval_metrics(
                     sub, osp.join(work_dir, 'eval', r['name'] + '_bkd_init'))))
     tcfg = Config.fromfile(cfg.teacher_config)

@@ -52,6 +52,15 @@ def recalibrated_val(runner: Runner, num_batches: int) -> Optional[dict]:
     return runner.val_loop.run()
 
 
+def finetuned_checkpoint(work_dir: str) -> Optional[str]:
+    """The weights a finetune run reported: ``recalibrated.pth`` (its BN
+    statistics re-estimated, see :func:`recalibrated_val`) when present,
+    else the run's latest checkpoint."""
+    from mmengine.runner import find_latest_checkpoint
+    path = osp.join(work_dir, 'recalibrated.pth')
+    return path if osp.isfile(path) else find_latest_checkpoint(work_dir)
+
+
 def _run_once(cfg: Config,
               marker: str,
               metric: str,
