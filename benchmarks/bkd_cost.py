@@ -14,7 +14,7 @@ import resource
 import statistics
 import time
 
-ROOT_CFG = 'configs/classification/mobilenetv2_digits_bkd.py'
+ROOT_CFG = 'configs/classification/mobilenetv2_digits_search.py'
 
 
 def _measure(kind: str, cfg_path: str, steps: int, options: dict, q):
@@ -25,9 +25,11 @@ def _measure(kind: str, cfg_path: str, steps: int, options: dict, q):
     from mmengine.runner import Runner
 
     import mmdonna  # noqa: F401
+    from mmdonna.stages import bkd_config
     torch.manual_seed(0)
     torch.set_num_threads(1)
-    cfg = Config.fromfile(cfg_path)
+    # the BKD run the demo's donna section derives
+    cfg = bkd_config(Config.fromfile(cfg_path))
     cfg.model.teacher_checkpoint = None
     cfg.model.update(options)
     init_default_scope(cfg.get('default_scope', 'mmengine'))

@@ -131,30 +131,20 @@ def search_config(args) -> Config:
     cfg = Config.fromfile(args.config)
     cfg.work_dir = args.work_dir
     # trained by the pipeline into <work_dir>/teacher (and reused on rerun)
-    cfg.model.teacher_checkpoint = None
+    cfg.donna.teacher_checkpoint = None
     if args.teacher_epochs:
         n = args.teacher_epochs
-        opts = {
-            'train_cfg.max_epochs': n,
-            'train_cfg.val_interval': n,
-            'default_hooks.checkpoint.interval': n
-        }
-        tcfg = Config.fromfile(cfg.teacher_config)
-        for i, s in enumerate(tcfg.param_scheduler):
-            if s.get('type') == 'CosineAnnealingLR':
-                opts[f'param_scheduler.{i}.T_max'] = n
-        cfg.teacher_cfg_options = dict(cfg.get('teacher_cfg_options') or {})
-        cfg.teacher_cfg_options.update(opts)
-    if args.bkd_epochs:
-        cfg.bkd_train_cfg.max_epochs = args.bkd_epochs
-        cfg.bkd_param_scheduler.T_max = args.bkd_epochs
-    cfg.finetune_front = dict(num=args.num_models, metric='coco/bbox_mAP')
-    if args.finetune_epochs:
-        n = args.finetune_epochs
-        cfg.finetune.train_cfg.update(max_epochs=n, val_interval=n)
-        for s in cfg.finetune.param_scheduler:
+        cfg.train_cfg.update(max_epochs=n, val_interval=n)
+        cfg.default_hooks.checkpoint.interval = n
+        for s in cfg.param_scheduler:
             if s.get('type') == 'CosineAnnealingLR':
                 s['T_max'] = n
+    if args.bkd_epochs:
+        cfg.donna.bkd.epochs = args.bkd_epochs
+    # front detectors spread over the front
+    cfg.donna.finetune.models = args.num_models
+    if args.finetune_epochs:
+        cfg.donna.finetune.epochs = args.finetune_epochs
     return cfg
 
 
@@ -204,16 +194,16 @@ def eval_metrics(cfg: Config,
 
 def teacher_control(cfg: Config, work_dir: str, teacher_ckpt: str) -> dict:
     """COCO figures of the teacher trained further with the searched
-    detectors' finetuning schedule (``cfg.finetune``: epochs, optimizer,
+    detectors' finetuning schedule (``donna.finetune``: epochs, optimizer,
     LR schedule; detection loss only). The finetuned detectors start from
     the teacher's neck/head and train that much longer than the teacher
     did: this control tells the search's effect from the extra epochs'
     (resumable)."""
-    tcfg = Config.fromfile(cfg.teacher_config)
-    ft = cfg.finetune
-    tcfg.train_cfg = copy.deepcopy(ft.train_cfg)
-    tcfg.optim_wrapper = copy.deepcopy(ft.optim_wrapper)
-    tcfg.param_scheduler = copy.deepcopy(ft.param_scheduler)
+    from mmdonna.stages import finetune_overrides, teacher_config
+    tcfg = teacher_config(cfg)
+    for key, value in finetune_overrides(cfg).items():
+        if key != 'distill':
+            tcfg[key] = copy.deepcopy(value)
     tcfg.load_from = teacher_ckpt
     tcfg.resume = False
     tcfg.work_dir = osp.join(work_dir, 'eval', 'teacher_control')
@@ -236,6 +226,8 @@ def validate_lut(cfg: Config, work_dir: str, k: int) -> Optional[dict]:
     shared machine's speed (resumable; the search then reuses the LUT)."""
     from mmdonna.latency.latency_config import latency_settings
     from mmdonna.latency.pipeline import run_measure_latency
+    from mmdonna.stages import latency_config
+    cfg = latency_config(cfg)
     res = run_measure_latency(
         cfg, work_dir, lut=True, validate=k, progress=False)
     if k <= 0:
@@ -248,8 +240,9 @@ def validate_lut(cfg: Config, work_dir: str, k: int) -> Optional[dict]:
 
 
 def run(args) -> dict:
-    from mmdonna.export.finetune_stage import finetuned_checkpoint
-    from mmdonna.search.pipeline import run_pipeline
+    from mmdonna.stages import (donna_settings, finetune_overrides,
+                                finetuned_checkpoint, run_stages,
+                                teacher_config)
     work_dir = args.work_dir
     cfg = search_config(args)
     # the LUT first, on an otherwise idle process (weights do not change
@@ -257,8 +250,8 @@ def run(args) -> dict:
     validation = validate_lut(cfg, work_dir, args.validate)
     # teacher, BKD, library, LUT, filter, NSGA-II, hardware in the loop, the
     # export of every front detector to subnets/<name>.py + .pth and the KD
-    # finetuning of finetune_front.num of them next to the teacher
-    stages = run_pipeline(copy.deepcopy(cfg), work_dir)
+    # finetuning of donna.finetune.models of them next to the teacher
+    stages = run_stages(cfg, work_dir).rows
     with open(osp.join(work_dir, 'pareto.json')) as f:
         pareto = json.load(f)
     with open(osp.join(work_dir, 'finetune_results.json')) as f:
@@ -281,15 +274,16 @@ def run(args) -> dict:
                                   finetuned_checkpoint(sub.work_dir)),
                 bkd_init=eval_metrics(
                     sub, osp.join(work_dir, 'eval', r['name'] + '_bkd_init'))))
-    tcfg = Config.fromfile(cfg.teacher_config)
+    tcfg = teacher_config(cfg)
     teacher_ckpt = find_latest_checkpoint(osp.join(work_dir, 'teacher'))
     teacher['coco'] = eval_metrics(tcfg, osp.join(work_dir, 'eval', 'teacher'),
                                    teacher_ckpt)
     # the teacher trained as long as the finetuned detectors were
     more = teacher_control(cfg, work_dir, teacher_ckpt)
+    epochs = finetune_overrides(cfg)['train_cfg']['max_epochs']
     control = dict(
         teacher,
-        name=f'teacher +{cfg.finetune.train_cfg.max_epochs} epochs',
+        name=f'teacher +{epochs} epochs',
         metric=more['coco/bbox_mAP'],
         coco=more)
     return dict(
@@ -303,7 +297,7 @@ def run(args) -> dict:
         validation=validation,
         space_size=pareto['space_size'],
         front_size=len(entry['front']),
-        input_shape=list(cfg.model.input_shape))
+        input_shape=list(donna_settings(cfg)['input_shape']))
 
 
 def fmt(v, spec='.3f') -> str:

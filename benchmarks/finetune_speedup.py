@@ -10,7 +10,6 @@ search is run first when the work dir has no subnets) and takes its middle
 architecture.
 """
 import argparse
-import copy
 import glob
 import os.path as osp
 
@@ -61,12 +60,12 @@ def main():
     parser.add_argument('--epochs', type=int, default=6)
     args = parser.parse_args()
     import mmdonna  # noqa: F401
-    from mmdonna.search.pipeline import run_pipeline
+    from mmdonna.stages import run_stages
     cfg = Config.fromfile(args.config)
-    cfg.finetune_front = dict(num=0)
+    cfg.donna.finetune.models = None
     subnets = sorted(glob.glob(osp.join(args.work_dir, 'subnets', '*.py')))
     if not subnets:
-        run_pipeline(copy.deepcopy(cfg), args.work_dir)
+        run_stages(cfg, args.work_dir)
         subnets = sorted(glob.glob(osp.join(args.work_dir, 'subnets', '*.py')))
     sub = subnets[len(subnets) // 2]
     bkd = curve(sub, osp.join(args.work_dir, 'speedup_bkd'), args.epochs, True)

@@ -19,7 +19,7 @@ import copy
 
 import numpy as np
 
-CONFIG = 'configs/classification/mobilenetv2_digits_bkd.py'
+CONFIG = 'configs/classification/mobilenetv2_digits_search.py'
 SETTINGS = {
     # name: (estimator kwargs, statistic)
     'wall, all cores (not pinned), median':
@@ -55,8 +55,10 @@ def main():
     from mmdonna.latency import OnnxRuntimeEstimator
     from mmdonna.registry import MODELS
     from mmdonna.search_space import build_option
+    from mmdonna.stages import bkd_config
 
-    cfg = Config.fromfile(args.config)
+    # the supernet the config's donna section derives
+    cfg = bkd_config(Config.fromfile(args.config))
     init_default_scope(cfg.get('default_scope', 'mmdonna'))
     model_cfg = copy.deepcopy(cfg.model)
     model_cfg.teacher_checkpoint = None

@@ -33,7 +33,7 @@ import time
 
 import numpy as np
 
-CONFIG = 'configs/classification/mobilenetv2_digits_bkd.py'
+CONFIG = 'configs/classification/mobilenetv2_digits_search.py'
 
 
 def parse_args():
@@ -68,8 +68,10 @@ def main():
     import mmdonna  # noqa: F401
     from mmdonna.latency import LatencyLUT, OnnxRuntimeEstimator
     from mmdonna.registry import MODELS
+    from mmdonna.stages import bkd_config
 
-    cfg = Config.fromfile(args.config)
+    # the supernet the config's donna section derives
+    cfg = bkd_config(Config.fromfile(args.config))
     init_default_scope(cfg.get('default_scope', 'mmdonna'))
     model_cfg = copy.deepcopy(cfg.model)
     model_cfg.teacher_checkpoint = None

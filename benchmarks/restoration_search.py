@@ -71,26 +71,19 @@ def task_config(task: str, work_dir: str, args) -> Config:
     cfg = Config.fromfile(osp.join(ROOT, TASKS[task]['config']))
     cfg.work_dir = work_dir
     # trained by the pipeline into <work_dir>/teacher (and reused on rerun)
-    cfg.model.teacher_checkpoint = None
-    cfg.model.input_shape = (3, args.input_size, args.input_size)
+    cfg.donna.teacher_checkpoint = None
+    cfg.donna.input_shape = (3, args.input_size, args.input_size)
     if args.teacher_iters:
         n = args.teacher_iters
-        cfg.teacher_cfg_options = {
-            'train_cfg.max_iters': n,
-            'train_cfg.val_interval': n,
-            'param_scheduler.T_max': n,
-            'default_hooks.checkpoint.interval': n
-        }
+        cfg.train_cfg.update(max_iters=n, val_interval=n)
+        cfg.param_scheduler.T_max = n
+        cfg.default_hooks.checkpoint.interval = n
     if args.bkd_iters:
-        cfg.bkd_train_cfg.max_iters = args.bkd_iters
-        cfg.bkd_param_scheduler.T_max = args.bkd_iters
-        cfg.default_hooks.checkpoint.interval = args.bkd_iters
-    cfg.finetune_front = dict(num=args.num_models, metric='PSNR')
+        cfg.donna.bkd.iters = args.bkd_iters
+    # front architectures spread over the front
+    cfg.donna.finetune.models = args.num_models
     if args.finetune_iters:
-        n = args.finetune_iters
-        cfg.finetune.train_cfg.update(max_iters=n, val_interval=n)
-        cfg.finetune.param_scheduler.T_max = n
-        cfg.finetune.default_hooks.checkpoint.interval = n
+        cfg.donna.finetune.iters = args.finetune_iters
     return cfg
 
 
@@ -103,7 +96,8 @@ def baseline_metrics(cfg: Config) -> dict:
 
     from mmdonna.registry import DATASETS
     init_default_scope('mmagic')
-    tcfg = Config.fromfile(cfg.teacher_config)
+    from mmdonna.stages import teacher_config
+    tcfg = teacher_config(cfg)
     dcfg = copy.deepcopy(tcfg.val_dataloader.dataset)
     dcfg.pipeline = []
     dataset = DATASETS.build(dcfg)
@@ -124,13 +118,13 @@ def baseline_metrics(cfg: Config) -> dict:
 
 
 def run_task(task: str, args) -> dict:
-    from mmdonna.search.pipeline import run_pipeline
+    from mmdonna.stages import run_stages
     work_dir = osp.join(args.work_dir, task)
     cfg = task_config(task, work_dir, args)
     # teacher, BKD, library, LUT, filter, NSGA-II, hardware in the loop,
-    # export of the front and KD finetuning of `finetune_front.num` of its
-    # architectures next to the teacher (finetune_results.json)
-    stages = run_pipeline(copy.deepcopy(cfg), work_dir)
+    # export of the front and KD finetuning of `donna.finetune.models` of
+    # its architectures next to the teacher (finetune_results.json)
+    stages = run_stages(cfg, work_dir).rows
     with open(osp.join(work_dir, 'pareto.json')) as f:
         pareto = json.load(f)
     with open(osp.join(work_dir, 'finetune_results.json')) as f:

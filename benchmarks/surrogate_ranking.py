@@ -77,23 +77,16 @@ def tau_entry(score, acc, test, num_boot):
         tau_all=kendall_tau(score, acc) if len(score) == len(acc) else None)
 
 
-def bkd(cfg, work_dir, form):
+def bkd(cfg, work_dir, form, teacher_ckpt):
     """BKD + library of one NSR form; (supernet, library)."""
-    from mmengine.registry import MODELS, init_default_scope
-    from mmengine.runner.checkpoint import load_checkpoint
-
-    from mmdonna.library import BlockLibrary
-    from mmdonna.search.pipeline import bkd_stage
+    from mmdonna.stages import StageContext, bkd
+    from mmdonna.stages.search import library
     c = copy.deepcopy(cfg)
-    c.model.nsr_form = form
-    ckpt, _ = bkd_stage(c, work_dir, 'none')
-    init_default_scope(c.get('default_scope', 'mmengine'))
-    supernet = MODELS.build(copy.deepcopy(c.model))
-    load_checkpoint(supernet, ckpt, map_location='cpu', logger='silent')
-    supernet.eval()
-    library = BlockLibrary.load(
-        osp.join(work_dir, 'block_library.json'), supernet.space)
-    return supernet, library
+    c.donna.bkd.nsr_form = form
+    ctx = StageContext(c, work_dir)
+    ctx.teacher_checkpoint = teacher_ckpt
+    bkd(ctx)
+    return ctx.build_supernet(), library(ctx)
 
 
 def finetune_budget(args, seed):
@@ -133,44 +126,38 @@ def main():
     args = parser.parse_args()
     import mmdonna  # noqa: F401
     from mmdonna.export import export_subnet
-    from mmdonna.export.subnet_export import calib_batches, calibration_loader
-    from mmdonna.search.pipeline import teacher_stage
+    from mmdonna.export.subnet_export import calibration_loader
+    from mmdonna.stages import (StageContext, donna_settings,
+                                finetune_accuracy, finetune_overrides, teacher,
+                                teacher_config)
     from mmdonna.surrogate import (OneShotData, block_loss_sum, fit_ridge,
                                    kendall_tau, nsr_features, one_shot_metric,
                                    pad_tables)
-    from mmdonna.surrogate.predictor_data import (finetune_accuracy,
-                                                  sample_codes)
+    from mmdonna.surrogate.predictor_data import sample_codes
     from mmdonna.utils import atomic_write_json, config_hash
-    from mmdonna.utils.config import load_config
 
     cfg = Config.fromfile(args.config)
     if args.quick:
         args.num_archs, args.seeds, args.one_shot_archs = 6, 2, 6
         args.bootstrap = 50
-        cfg.merge_from_dict({
-            'bkd_train_cfg.max_epochs': 1,
-            'bkd_param_scheduler.T_max': 1,
-            'teacher_cfg_options': {
-                'train_cfg.max_epochs': 1
-            }
-        })
+        cfg.merge_from_dict({'donna.bkd.epochs': 1, 'train_cfg.max_epochs': 1})
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     root = args.work_dir
     t0 = time.time()
-    ckpt, _ = teacher_stage(cfg, root, 'none')
-    cfg.model.teacher_checkpoint = ckpt
+    ctx = StageContext(cfg, root)
+    ckpt = teacher(ctx)
     nets = {}
     cost = {}
     for form in FORMS:
         t = time.time()
-        nets[form] = bkd(cfg, osp.join(root, form), form)
+        nets[form] = bkd(cfg, osp.join(root, form), form, ckpt)
         cost[f'bkd_{form}_s'] = time.time() - t
     supernet, library = nets['channel']
     space = supernet.space
     metric = 'accuracy/top1'
-    teacher_cfg = load_config(cfg.teacher_config)
-    bn = calib_batches(cfg)
+    teacher_cfg = teacher_config(cfg)
+    bn = donna_settings(cfg)['bkd']['bn_calib_batches']
     loader = calibration_loader(teacher_cfg)
     data = OneShotData(teacher_cfg)
 
@@ -198,13 +185,14 @@ def main():
                 continue
             if not osp.exists(py):
                 export_subnet(
-                    cfg,
+                    teacher_cfg,
+                    ckpt,
                     osp.join(root, 'ranking'),
                     supernet,
                     code,
                     name,
-                    teacher_cfg,
-                    ckpt,
+                    finetune_overrides(cfg),
+                    bn,
                     subdir='subnets',
                     calib_loader=loader)
             t = time.time()

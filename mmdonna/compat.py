@@ -11,11 +11,12 @@ without it.
    failed". We do **not** turn ``weights_only`` off (a checkpoint received from
    elsewhere must not run code when loaded); we allow-list exactly the types
    MMEngine writes with :func:`torch.serialization.add_safe_globals`, and make
-   ``HistoryBuffer`` pickle without its table of statistics functions (which
-   would need ``getattr`` as a global: allow-listing that would allow
-   anything). Those functions are registered again on import, so nothing is
-   lost. Checkpoints written before this fix by plain MMEngine still carry the
-   table and need ``weights_only=False`` from a trusted source.
+   ``HistoryBuffer`` pickle without the default entries of its table of
+   statistics functions (which would need ``getattr`` as a global:
+   allow-listing that would allow anything). Those functions are registered
+   again on load, so nothing is lost, and the checkpoint still loads in plain
+   MMEngine (``tests/test_compat.py``). Checkpoints written by plain MMEngine
+   carry the table and need ``weights_only=False`` from a trusted source.
 2. MMEngine 0.10.7's ``init_dist('pytorch')`` always calls
    ``torch.cuda.set_device``, which raises on a machine without an NVIDIA
    driver even with the gloo backend, and ``Runner.wrap_model`` gives
@@ -62,21 +63,34 @@ def mmengine_checkpoint_safe_globals() -> list:
 
 
 _DEFAULT_STATISTICS = ('min', 'max', 'current', 'mean')
+_MMENGINE_SETSTATE = None
 
 
 def _history_buffer_getstate(self) -> dict:
+    """MMEngine's state without its default statistics functions (the class
+    registers them again on load); a user's own statistics methods are kept
+    as MMEngine pickles them. Unlike MMEngine's, it leaves the instance
+    untouched."""
     state = dict(self.__dict__)
     state.pop('statistics_methods', None)
+    custom = {
+        k: v
+        for k, v in self._statistics_methods.items()
+        if getattr(type(self), k, None) is not v
+    }
+    if custom:
+        state['statistics_methods'] = custom
     return state
 
 
 def _history_buffer_setstate(self, state: dict) -> None:
-    state = dict(state)
+    """MMEngine's ``__setstate__``, plus the default statistics methods when
+    no HistoryBuffer was built yet in this process (the class registers them
+    in ``__init__``, which unpickling skips)."""
+    _MMENGINE_SETSTATE(self, state)
     methods = self._statistics_methods
-    methods.update(state.pop('statistics_methods', {}))
     for name in _DEFAULT_STATISTICS:
         methods.setdefault(name, getattr(type(self), name))
-    self.__dict__.update(state)
 
 
 def _cpu_safe(init_dist_pytorch):
@@ -119,7 +133,7 @@ def fix_ssd_head_predict() -> None:
 
 def apply_compat_fixes() -> None:
     """Apply every fix once; safe to call repeatedly."""
-    global _APPLIED
+    global _APPLIED, _MMENGINE_SETSTATE
     if _APPLIED:
         return
     import mmengine.dist.utils as dist_utils
@@ -127,6 +141,7 @@ def apply_compat_fixes() -> None:
     from mmengine.model import MMDistributedDataParallel as MMDDP
     dist_utils._init_dist_pytorch = _cpu_safe(dist_utils._init_dist_pytorch)
     MMDDP.__init__ = _cpu_safe_ddp_init(MMDDP.__init__)
+    _MMENGINE_SETSTATE = HistoryBuffer.__setstate__
     HistoryBuffer.__getstate__ = _history_buffer_getstate
     HistoryBuffer.__setstate__ = _history_buffer_setstate
     add_safe_globals = getattr(torch.serialization, 'add_safe_globals', None)

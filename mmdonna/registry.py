@@ -42,7 +42,7 @@ LOOPS = Registry(
     'loop',
     parent=MMENGINE_LOOPS,
     scope='mmdonna',
-    locations=['mmdonna.search', 'mmdonna.library'])
+    locations=['mmdonna.stages'])
 HOOKS = Registry(
     'hook',
     parent=MMENGINE_HOOKS,

@@ -71,6 +71,46 @@ def test_without_fix_the_same_checkpoint_fails(tmp_path):
     assert 'FAILED' in out
 
 
+def test_checkpoint_written_with_mmdonna_loads_in_plain_mmengine(tmp_path):
+    """Importing mmdonna changes how a checkpoint's message hub pickles: a
+    fresh interpreter without mmdonna still loads it, with mmengine's own
+    types allow-listed (no ``getattr``, no mmdonna type) or from a trusted
+    source, and gets its statistics back."""
+    path = tmp_path / 'ckpt.pth'
+    _mmengine_style_checkpoint(path)
+    code = textwrap.dedent(f"""
+        import sys
+        import torch
+        from mmengine.logging import HistoryBuffer, MessageHub
+        import numpy as np
+        from numpy.core.multiarray import _reconstruct, scalar
+        safe = [HistoryBuffer, np.ndarray, np.dtype, _reconstruct, scalar,
+                type(np.dtype('float64')), type(np.dtype('int64'))]
+        with torch.serialization.safe_globals(safe):
+            ckpt = torch.load({str(path)!r})
+        trusted = torch.load({str(path)!r}, weights_only=False)
+        for c in (ckpt, trusted):
+            hub = MessageHub.get_instance('plain')
+            hub.load_state_dict(c['message_hub'])
+            print('MEAN', hub.get_scalar('train/loss').mean())
+        assert 'mmdonna' not in sys.modules
+    """)
+    out = subprocess.run([sys.executable, '-c', code],
+                         capture_output=True,
+                         text=True)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.count('MEAN 0.375') == 2
+
+
+def test_history_buffer_keeps_custom_statistics_and_the_instance():
+    from mmengine.logging import HistoryBuffer
+    buf = HistoryBuffer()
+    buf.update(1.0)
+    state = buf.__getstate__()
+    assert 'statistics_methods' not in state
+    assert 'statistics_methods' not in buf.__dict__  # left untouched
+
+
 def test_numpy_bool8_available_for_mmagic():
     # mmagic 1.2.0 calls np.bool8; numpy is pinned < 2 and compat aliases it.
     assert np.bool8 is np.bool_

@@ -5,6 +5,7 @@ import argparse
 import json
 import os
 import os.path as osp
+import sys
 
 from mmengine.config import Config, DictAction
 
@@ -12,7 +13,7 @@ from mmengine.config import Config, DictAction
 def parse_args():
     parser = argparse.ArgumentParser(
         description='Fit the DONNA linear accuracy predictor')
-    parser.add_argument('config', help='search config file')
+    parser.add_argument('config', help='config with a donna section')
     parser.add_argument('--work-dir', help='work dir of the search')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction, help='overrides')
@@ -30,15 +31,21 @@ def parse_args():
 def main():
     args = parse_args()
     import mmdonna  # noqa: F401
-    from mmdonna.surrogate.predictor_stage import run_predictor_stage
+    from mmdonna.stages import run_stages
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
         'work_dirs',
         osp.splitext(osp.basename(args.config))[0])
-    report = run_predictor_stage(cfg, work_dir, args.launcher)
-    print(json.dumps(report, indent=1))
+    try:
+        run_stages(cfg, work_dir, 'predictor', args.launcher)
+    except (ValueError, KeyError, FileNotFoundError) as e:
+        msg = e.args[0] if isinstance(e, KeyError) and e.args else e
+        print(f'error: {msg}', file=sys.stderr)
+        sys.exit(2)
+    with open(osp.join(work_dir, 'predictor', 'report.json')) as f:
+        print(json.dumps(json.load(f), indent=1))
 
 
 if __name__ == '__main__':

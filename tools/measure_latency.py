@@ -50,8 +50,11 @@ def main():
     import mmdonna  # noqa: F401
     from mmdonna.latency import (LatencyConfigError, format_latency_report,
                                  run_measure_latency)
+    from mmdonna.stages import StageError, is_donna_config, latency_config
     from mmdonna.utils.io import ArtifactError
     try:
+        if is_donna_config(cfg):  # the supernet and donna.latency
+            cfg = latency_config(cfg)
         result = run_measure_latency(
             cfg,
             cfg.work_dir,
@@ -59,7 +62,7 @@ def main():
             lut=args.lut,
             validate=args.validate,
             progress=not args.no_progress)
-    except (LatencyConfigError, ArtifactError) as e:
+    except (LatencyConfigError, ArtifactError, StageError) as e:
         raise SystemExit(f'error: {e}') from None
     print(format_latency_report(result))
     print('RESULT ' + json.dumps(result, default=float))

@@ -1,28 +1,20 @@
-# DONNAv2 search over mmpretrain's ImageNet MobileNetV2 (real data, see
-# mobilenetv2_imagenet_bkd.py for the layout and the teacher weights).
-_base_ = [
-    './mobilenetv2_imagenet_bkd.py',
-    '../_base_/latency/host_ort.py',
-]
-bkd_train_cfg = {{_base_.train_cfg}}
-bkd_param_scheduler = {{_base_.param_scheduler}}
-bkd_custom_hooks = {{_base_.custom_hooks}}
-custom_hooks = []
-param_scheduler = None
-surrogate = dict(type='mmdonna.BlockLossSum', normalize='mean')
-kd_filter = dict(type='mmdonna.KDFilter', slack=0.05, min_keep=2)
-train_cfg = dict(
-    _delete_=True,
-    type='mmdonna.DonnaSearchLoop',
-    pop_size=64,
-    n_gen=60,
-    seed=0,
-    operators='ordinal',
-    constraints=None,
-    hardware_in_the_loop=True,
-    num_random_samples=1000)
-# KD finetuning of exported subnets, shorter than training from scratch
-finetune = dict(
-    train_cfg=dict(by_epoch=True, max_epochs=30, val_interval=5),
-    param_scheduler=dict(type='CosineAnnealingLR', by_epoch=True, T_max=30))
-finetune_front = dict(num=1, metric='accuracy/top1')
+# DONNA on mmpretrain's stock ImageNet MobileNetV2 config, unchanged, for
+# users with ImageNet in the standard folder layout
+# (data/imagenet/{train,val}/<class>/*.JPEG) and the teacher's weights on
+# disk (nothing is downloaded at run time).
+#   python tools/search.py configs/classification/mobilenetv2_imagenet_search.py
+_base_ = ['mmpretrain::mobilenet_v2/mobilenet-v2_8xb32_in1k.py']
+
+donna = dict(
+    # DONNA's MobileNetV2 space: every stage but the first and the last
+    blocks=[f'backbone.layer{i}' for i in range(2, 8)],
+    options='diverse_linear_out',
+    # e.g. the mmpretrain model-zoo checkpoint, downloaded beforehand
+    teacher_checkpoint='checkpoints/mobilenet_v2_8xb32_in1k.pth',
+    # DONNA: one option per block and step; 100 held-out batches score it
+    bkd=dict(epochs=10, library_batches=100),
+    surrogate=dict(normalize='mean'),
+    filter=dict(max_cost_ratio=dict()),
+    # KD finetuning, shorter than training from scratch
+    finetune=dict(epochs=30),
+)

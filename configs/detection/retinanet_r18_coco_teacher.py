@@ -1,13 +1,13 @@
 # Real COCO: mmdet's stock RetinaNet-R18 (train it with tools/train.py, or
-# take mmdet's trained weights, see retinanet_r18_coco_bkd.py), with one
+# take mmdet's trained weights, see retinanet_r18_coco_search.py), with one
 # change for the search: every image is resized into and padded to a fixed
 # 640 x 640 square, so block shapes, the latency LUT and the fixed part
 # (FPN + RetinaHead) are measured at the resolution the detector runs at.
 # Data layout as mmdet expects: data/coco/{annotations,train2017,val2017}.
 _base_ = ['mmdet::retinanet/retinanet_r18_fpn_1x_coco.py']
 
-# The weights come from mmdet's trained checkpoint (teacher_checkpoint in the
-# bkd config) and, for exported subnets, from BKD: no ImageNet download. To
+# The weights come from mmdet's trained checkpoint (donna.teacher_checkpoint
+# in the search config) and, for exported subnets, from BKD: no ImageNet download. To
 # train this teacher yourself, set it back to
 # dict(type='Pretrained', checkpoint='torchvision://resnet18').
 model = dict(backbone=dict(init_cfg=None))

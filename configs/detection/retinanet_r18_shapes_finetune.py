@@ -1,13 +1,13 @@
-# KD finetuning of a searched RetinaNet-R18 detector, the last config of the
-# bkd -> search -> finetune trio. `python tools/search.py
-# configs/detection/retinanet_r18_shapes_search.py` exports every front
-# architecture as work_dirs/retinanet_r18_shapes_search/subnets/<name>.py: the
-# stock mmdet detector (FPN + RetinaHead (focal + L1 loss), CocoMetric) with
-# its backbone replaced by mmdonna.DonnaBackbone, initialised from the BKD
-# weights (<name>.pth) and distilled from the teacher's features (5 FPN
-# levels), set up by the search config's `finetune` key. This file points at
-# one of them (arch00: the fastest front architecture; see report.md /
-# pareto.json for the others) and trains it for longer:
+# KD finetuning of a searched RetinaNet-R18 detector, after the search. `python
+# tools/search.py configs/detection/retinanet_r18_shapes_search.py` exports
+# every front architecture as
+# work_dirs/retinanet_r18_shapes_search/subnets/<name>.py: the stock mmdet
+# detector (FPN + RetinaHead (focal + L1 loss), CocoMetric) with its backbone
+# replaced by mmdonna.DonnaBackbone, initialised from the BKD weights
+# (<name>.pth) and distilled from the teacher's features (5 FPN levels), set up
+# by the search config's `donna.finetune`. This file points at one of them
+# (arch00: the fastest front architecture; see report.md / pareto.json for the
+# others) and trains it for longer:
 #   python tools/train.py configs/detection/retinanet_r18_shapes_finetune.py
 _base_ = [
     '../../work_dirs/retinanet_r18_shapes_search/subnets/'

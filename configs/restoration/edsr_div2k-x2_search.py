@@ -1,19 +1,18 @@
-# The EDSR x2 search on real data: BKD on DIV2K, library on Set5 (see
-# edsr_skimage-x2_search.py for the stages and ../_base_/datasets/div2k_sr.py
-# for the data layout).
+# The EDSR x2 search on real data: the teacher of edsr_div2k-x2_teacher.py
+# (DIV2K sub-images, Set5 for validation and the block library; layout in
+# ../_base_/datasets/div2k_sr.py) with the donna section of the built-in
+# search.
 #   python tools/search.py configs/restoration/edsr_div2k-x2_search.py
-_base_ = [
-    './edsr_skimage-x2_search.py',
-    '../_base_/datasets/div2k_sr.py',
-]
-teacher_config = '{{ fileDirname }}/edsr_div2k-x2_teacher.py'
-teacher_checkpoint = 'work_dirs/edsr_div2k-x2_teacher'
-model = dict(teacher_checkpoint=teacher_checkpoint)
-train_dataloader = dict(_delete_=True, **_base_.div2k_sr_train_dataloader)
-bkd_custom_hooks = [
-    dict(
-        type='mmdonna.BlockLibraryHook',
-        dataloader=_base_.div2k_sr_val_dataloader)
-]
-bkd_train_cfg = dict(max_iters=4000)
-bkd_param_scheduler = dict(T_max=4000)
+_base_ = ['./edsr_div2k-x2_teacher.py']
+
+donna = dict(
+    blocks=[f'generator.body.{i}' for i in range(4)],
+    options='restoration',
+    input_shape=(3, 256, 256),
+    # ~2 epochs of DIV2K's 32k sub-images at batch 16
+    bkd=dict(iters=4000, num_sampled=3),
+    latency=dict(targets=[dict(warmup=3, repeats=10)]),
+    surrogate=dict(normalize='mean'),
+    finetune=dict(
+        models=['fastest', 'middle', 'best'], iters=5000, lr=1e-4),
+)

@@ -1,13 +1,12 @@
-# KD finetuning of a searched EDSR x2 body, the last config of the
-# bkd -> search -> finetune trio. `python tools/search.py
-# configs/restoration/edsr_skimage-x2_search.py` exports every front
-# architecture as work_dirs/edsr_skimage-x2_search/subnets/<name>.py: the
+# KD finetuning of a searched EDSR x2 body, after the search. `python
+# tools/search.py configs/restoration/edsr_skimage-x2_search.py` exports every
+# front architecture as work_dirs/edsr_skimage-x2_search/subnets/<name>.py: the
 # stock EDSR editor (upsampler, L1 loss, PSNR/SSIM) with its body replaced by
 # mmdonna.DonnaBackbone, initialised from the BKD weights (<name>.pth) and
 # distilled from the teacher's output, set up by the search config's
-# `finetune` key. This file points at one of them (arch00: the fastest front
-# architecture; see report.md / pareto.json for the others) and trains it
-# for longer:
+# `donna.finetune`. This file points at one of them (arch00: the fastest front
+# architecture; see report.md / pareto.json for the others) and trains it for
+# longer:
 #   python tools/train.py configs/restoration/edsr_skimage-x2_finetune.py
 _base_ = [
     '../../work_dirs/edsr_skimage-x2_search/subnets/'

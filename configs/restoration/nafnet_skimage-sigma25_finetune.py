@@ -1,13 +1,13 @@
-# KD finetuning of a searched NAFNet denoiser, the last config of the
-# bkd -> search -> finetune trio. `python tools/search.py
-# configs/restoration/nafnet_skimage-sigma25_search.py` exports every front
-# architecture as work_dirs/nafnet_skimage-sigma25_search/subnets/<name>.py: the
-# stock NAFNet editor (PSNR loss, PSNR/SSIM) with its stages replaced by
+# KD finetuning of a searched NAFNet denoiser, after the search. `python
+# tools/search.py configs/restoration/nafnet_skimage-sigma25_search.py` exports
+# every front architecture as
+# work_dirs/nafnet_skimage-sigma25_search/subnets/<name>.py: the stock NAFNet
+# editor (PSNR loss, PSNR/SSIM) with its stages replaced by
 # mmdonna.DonnaBackbone, initialised from the BKD weights (<name>.pth) and
 # distilled from the teacher's output, set up by the search config's
-# `finetune` key. This file points at one of them (arch00: the fastest front
-# architecture; see report.md / pareto.json for the others) and trains it
-# for longer:
+# `donna.finetune`. This file points at one of them (arch00: the fastest front
+# architecture; see report.md / pareto.json for the others) and trains it for
+# longer:
 #   python tools/train.py configs/restoration/nafnet_skimage-sigma25_finetune.py
 _base_ = [
     '../../work_dirs/nafnet_skimage-sigma25_search/subnets/'

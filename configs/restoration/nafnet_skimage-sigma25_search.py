@@ -1,92 +1,22 @@
-# DONNAv2 search of the NAFNet denoiser stages: BKD supernet -> block
-# library -> latency LUT at a 256x256 input -> KD filter -> NSGA-II on
-# (block-loss sum, latency) -> whole-model re-measurement of the front. Runs
-# from nothing with
+# DONNA on mmagic's stock NAFNet denoiser (nafnet_skimage-sigma25_teacher.py,
+# unchanged): the U-Net stages are searched; intro, ending and skips stay.
 #   python tools/search.py configs/restoration/nafnet_skimage-sigma25_search.py
-# (trains the teacher and the BKD supernet first when they are missing).
-_base_ = [
-    './nafnet_skimage-sigma25_bkd.py',
-    '../_base_/latency/host_ort.py',
-]
+_base_ = ['./nafnet_skimage-sigma25_teacher.py']
 
-# teacher_config (from the bkd config) is trained into <work_dir>/teacher
-# when model.teacher_checkpoint does not exist, with these overrides.
-teacher_cfg_options = dict()
-
-# The BKD run (tools/search.py runs it first): the bkd config's loop,
-# schedule and hooks, kept reachable because this config replaces them.
-bkd_train_cfg = _base_.train_cfg
-bkd_param_scheduler = _base_.param_scheduler
-bkd_custom_hooks = _base_.custom_hooks
-custom_hooks = []
-param_scheduler = None
-
-# Latency on this CPU (the host ONNX Runtime target of the base, timed by
-# thread CPU time) at the model's input_shape (a 3x256x256 noisy image).
-# A full-resolution stage runs for tens of ms, so 10 timed runs after
-# 3 warm-ups resolve it well; the fastest run is the least disturbed.
-latency = dict(
-    targets=[dict(_base_.latency.targets[0], warmup=3, repeats=10)])
-
-# Quality surrogate, lower is better. 'mean' normalisation: the U-Net stages
-# at 1/2 and 1/4 resolution have other NSR scales than the full-resolution
-# ones; without it the sum would hardly see some stages.
-surrogate = dict(type='mmdonna.BlockLossSum', normalize='mean')
-
-# DONNAv2 KD filter: drop options dominated in (latency, NSR) with 5% slack,
-# keep >= 2 per block, and drop options with more than twice the teacher
-# block's parameters.
-kd_filter = dict(
-    type='mmdonna.KDFilter',
-    slack=0.05,
-    min_keep=2,
-    max_cost_ratio=dict(params=2.0))
-
-train_cfg = dict(
-    _delete_=True,
-    type='mmdonna.DonnaSearchLoop',
-    # 10^5 architectures before filtering: 48 x 30 evaluations cover the
-    # filtered space's front
-    pop_size=48,
-    n_gen=30,
-    seed=0,
-    operators='ordinal',
-    constraints=None,
-    hardware_in_the_loop=True,
-    num_random_samples=1000)
-
-# Exported subnets (work_dir/subnets/<name>.py) finetune the searched body
-# inside the stock NAFNet editor (stock intro/ending/skips, PSNR loss,
-# PSNR/SSIM),
-# starting from the BKD weights, plus distillation from the teacher's output
-# image.
-finetune = dict(
-    distill=[
-        dict(
-            student='generator',
-            teacher='generator',
-            loss=dict(type='mmagic.L1Loss', loss_weight=1.0))
+donna = dict(
+    # stages at full, 1/2 and 1/4 resolution
+    blocks=[
+        'generator.encoders.0', 'generator.encoders.1',
+        'generator.middle_blks', 'generator.decoders.0',
+        'generator.decoders.1'
     ],
-    train_cfg=dict(
-        type='IterBasedTrainLoop', max_iters=600, val_interval=600),
-    # BKD weights are a good start: a tenth of the teacher's rate
-    optim_wrapper=dict(
-        type='OptimWrapper',
-        optimizer=dict(
-            type='AdamW', lr=1e-4, weight_decay=1e-3, betas=(0.9, 0.9))),
-    param_scheduler=dict(
-        type='CosineAnnealingLR', by_epoch=False, T_max=600, eta_min=1e-6),
-    default_hooks=dict(
-        timer=dict(type='IterTimerHook'),
-        logger=dict(type='LoggerHook', interval=100),
-        param_scheduler=dict(type='ParamSchedulerHook'),
-        checkpoint=dict(
-            type='CheckpointHook',
-            interval=600,
-            by_epoch=False,
-            max_keep_ckpts=1),
-        sampler_seed=dict(type='DistSamplerSeedHook')))
-# tools/search.py finetunes this many front architectures (the fastest, the
-# middle and the best of the front) and prints them next to the teacher, by
-# PSNR.
-finetune_front = dict(num=3, metric='PSNR')
+    options='restoration',
+    input_shape=(3, 256, 256),
+    bkd=dict(iters=1500, num_sampled=3),
+    latency=dict(targets=[dict(warmup=3, repeats=10)]),
+    # stages at 1/2 and 1/4 resolution have other NSR scales: without 'mean'
+    # the sum would hardly see some of them
+    surrogate=dict(normalize='mean'),
+    finetune=dict(
+        models=['fastest', 'middle', 'best'], iters=600, lr=1e-4),
+)

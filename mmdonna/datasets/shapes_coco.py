@@ -12,9 +12,10 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
+from mmdonna import formats
 from mmdonna.utils import atomic_write_json, config_hash
 
-FORMAT = 'mmdonna.shapes_coco.v1'
+FORMAT = formats.SHAPES_COCO
 SHAPES = ('circle', 'square', 'triangle', 'cross', 'ring')
 
 

@@ -27,9 +27,11 @@ class DonnaKDModel(BaseModel):
     """A student mm model trained with its own loss plus distillation from a
     frozen teacher at named module outputs (logits, features).
 
-    ``loss`` runs ``student.loss`` (task loss) while forward hooks record the
-    student's outputs at the ``distill`` points, runs the teacher once without
-    gradients recording the same points, and adds each distillation loss.
+    ``loss`` runs ``student.loss`` (task loss; a student's ``loss`` entry is
+    renamed ``loss_task``, so that ``loss`` in the log is the total) while
+    forward hooks record the student's outputs at the ``distill`` points,
+    runs the teacher once without gradients recording the same points, and
+    adds each distillation loss (``loss_distill<i>``).
     Prediction and validation use the student alone, so stock metrics work.
 
     Args:
@@ -133,6 +135,13 @@ class DonnaKDModel(BaseModel):
         finally:
             for h in handles:
                 h.remove()
+        # mmengine logs the total of every '*loss*' entry as 'loss': a
+        # student's own 'loss' (mmpretrain, mmagic) would be logged under
+        # that key instead of the total
+        losses = {
+            ('loss_task' if k == 'loss' else k): v
+            for k, v in losses.items()
+        }
         with torch.no_grad():
             teacher_out = self._teacher_capture(inputs, mode='tensor')
         for i, loss_fn in enumerate(self.distill_losses):

@@ -10,21 +10,18 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 from torch import nn
 
+from mmdonna.distill import default_distill
+from mmdonna.distill.kd_model import resolve_checkpoint
 from mmdonna.registry import MODELS
 from mmdonna.search_space import SearchSpace
 from mmdonna.search_space.builder import SearchSpaceError, infer_stride
 from mmdonna.utils.bn_calibration import (DEFAULT_CALIB_BATCHES,
                                           recalibrate_model_bn)
-from mmdonna.utils.config import load_config
 
-#: Default distillation point per model family (the logits of mmpretrain's
-#: linear heads); configs override with ``finetune.distill``.
-DEFAULT_DISTILL = [
-    dict(
-        student='head.fc',
-        teacher='head.fc',
-        loss=dict(type='mmdonna.KLDivergence', tau=4.0, loss_weight=1.0))
-]
+#: Keys of the teacher's config that an exported subnet's finetuning may
+#: replace (besides ``distill``).
+FINETUNE_KEYS = ('train_cfg', 'optim_wrapper', 'param_scheduler',
+                 'default_hooks', 'train_dataloader', 'randomness')
 
 
 def split_component(paths: Sequence[str]) -> Tuple[str, List[str]]:
@@ -136,13 +133,14 @@ def _atomic_dump(cfg: Config, path: str) -> None:
             os.remove(tmp)
 
 
-def export_subnet(cfg: Config,
+def export_subnet(teacher_cfg: Config,
+                  teacher_checkpoint: str,
                   work_dir: str,
                   supernet,
                   code: Sequence[int],
                   name: str,
-                  teacher_cfg: Config,
-                  teacher_checkpoint: str,
+                  finetune: Optional[dict] = None,
+                  bn_calib_batches: int = DEFAULT_CALIB_BATCHES,
                   meta: Optional[dict] = None,
                   subdir: str = 'subnets',
                   calib_loader: Optional[Iterable] = None) -> Tuple[str, str]:
@@ -151,22 +149,27 @@ def export_subnet(cfg: Config,
     training) and ``<name>.pth`` (its BKD-initialised weights).
 
     Args:
-        cfg (Config): The search config (``finetune`` key: optional overrides
-            of train_cfg / optim_wrapper / param_scheduler / distill).
+        teacher_cfg (Config): The teacher's own training config (data,
+            evaluator, runtime for the task).
+        teacher_checkpoint (str): Teacher weights for distillation.
         work_dir (str): The search work dir.
         supernet (DonnaSupernet): Trained supernet (weights of the options).
         code (Sequence[int]): Architecture, full search-space indexing.
         name (str): File stem.
-        teacher_cfg (Config): The teacher's own training config (data,
-            evaluator, runtime for the task).
-        teacher_checkpoint (str): Teacher weights for distillation.
+        finetune (dict, optional): What the finetuning changes in the
+            teacher's config: any of ``train_cfg``, ``optim_wrapper``,
+            ``param_scheduler``, ``default_hooks``, ``train_dataloader``,
+            ``randomness`` (replacing the teacher's), and ``distill`` (None:
+            :func:`mmdonna.distill.default_distill`). Defaults to None.
+        bn_calib_batches (int): Training batches that re-estimate the
+            assembled model's BN statistics (0 to skip).
+            Defaults to 16.
         meta (dict, optional): Extra facts stored in the config
             (``donna_meta``). Defaults to None.
         subdir (str): Folder in ``work_dir`` for the files.
             Defaults to 'subnets'.
-        calib_loader (Iterable, optional): Training batches that re-estimate
-            the assembled model's BN statistics (``cfg.bn_calib_batches`` of
-            them, 0 to skip); built from the teacher config's
+        calib_loader (Iterable, optional): Training batches for the BN
+            re-estimation; built from the teacher config's
             ``train_dataloader`` when not given. Defaults to None.
     """
     space = supernet.space
@@ -184,30 +187,28 @@ def export_subnet(cfg: Config,
     model = MODELS.build(model_cfg)
     state = assemble_weights(model, supernet.teacher, space, code,
                              supernet.export_option)
-    num_calib = calib_batches(cfg)
-    if num_calib:
+    if bn_calib_batches:
         if calib_loader is None:
             calib_loader = calibration_loader(teacher_cfg)
         # BKD left each option's BN statistics where its sampled steps took
         # them; the assembled network starts from its own
-        recalibrate_model_bn(model, calib_loader, num_calib)
+        recalibrate_model_bn(model, calib_loader, bn_calib_batches)
         state = {k: v.clone() for k, v in model.state_dict().items()}
     pth = osp.abspath(osp.join(out_dir, name + '.pth'))
     _atomic_save(dict(state_dict=state, meta=dict(donna_code=list(code))), pth)
 
-    finetune = copy.deepcopy(cfg.get('finetune', {}))
+    finetune = copy.deepcopy(dict(finetune or {}))
     sub = copy.deepcopy(teacher_cfg._cfg_dict.to_dict())
     sub.pop('model', None)
-    for key in ('train_cfg', 'optim_wrapper', 'param_scheduler',
-                'default_hooks', 'train_dataloader', 'randomness'):
-        if key in finetune:
-            sub[key] = finetune.pop(key)
-    distill = finetune.pop('distill', DEFAULT_DISTILL)
-    if finetune:
-        raise KeyError(
-            f'finetune has unknown keys {sorted(finetune)}; allowed: '
-            f'train_cfg, optim_wrapper, param_scheduler, default_hooks, '
-            f'train_dataloader, randomness, distill')
+    sub.pop('donna', None)
+    distill = finetune.pop('distill', None) or default_distill(model)
+    unknown = sorted(set(finetune) - set(FINETUNE_KEYS))
+    if unknown:
+        raise KeyError(f'finetune has unknown keys {unknown}; allowed: '
+                       f'{FINETUNE_KEYS + ("distill", )}')
+    for key, value in finetune.items():
+        if value is not None:
+            sub[key] = value
     teacher_model = teacher_cfg.model.to_dict()
     sub['student'] = student
     sub['model'] = dict(
@@ -235,15 +236,6 @@ def export_subnet(cfg: Config,
     return py, pth
 
 
-def calib_batches(cfg: Config) -> int:
-    """``cfg.bn_calib_batches``: training batches that re-estimate BN
-    statistics of assembled models (0: none)."""
-    n = cfg.get('bn_calib_batches', DEFAULT_CALIB_BATCHES)
-    if not isinstance(n, int) or n < 0:
-        raise ValueError(f'bn_calib_batches={n!r} must be an integer >= 0')
-    return n
-
-
 def calibration_loader(teacher_cfg: Config):
     """The teacher config's training dataloader (BN recalibration)."""
     from mmengine.registry import DefaultScope
@@ -258,24 +250,21 @@ def calibration_loader(teacher_cfg: Config):
             copy.deepcopy(teacher_cfg.train_dataloader.to_dict()))
 
 
-def export_front(cfg: Config, work_dir: str, supernet,
-                 front: Sequence[dict]) -> List[str]:
-    """Export every front entry (``dict(code=[...], name=optional)``).
+def export_front(teacher_cfg: Config,
+                 teacher_checkpoint: str,
+                 work_dir: str,
+                 supernet,
+                 front: Sequence[dict],
+                 finetune: Optional[dict] = None,
+                 bn_calib_batches: int = DEFAULT_CALIB_BATCHES) -> List[str]:
+    """Export every front entry (``dict(code=[...], name=optional)``), see
+    :func:`export_subnet`.
 
     Already exported subnets whose config records the same code are kept
-    (the stage resumes). The teacher's config comes from ``cfg.teacher_config``
-    and its weights from ``cfg.model.teacher_checkpoint``.
+    (the stage resumes).
     """
-    if not cfg.get('teacher_config'):
-        raise KeyError('teacher_config is not set: point it at the '
-                       "teacher's training config to export subnets")
-    teacher_cfg = load_config(cfg.teacher_config)
-    teacher_ckpt = cfg.model.get('teacher_checkpoint')
-    if teacher_ckpt is None:
-        raise KeyError('model.teacher_checkpoint is not set: the exported '
-                       'subnets distil from the trained teacher')
-    from mmdonna.distill.kd_model import resolve_checkpoint
-    teacher_ckpt = resolve_checkpoint(teacher_ckpt, 'model.teacher_checkpoint')
+    teacher_checkpoint = resolve_checkpoint(teacher_checkpoint,
+                                            'donna.teacher_checkpoint')
     paths = []
     loader = None
     for i, entry in enumerate(front):
@@ -295,17 +284,18 @@ def export_front(cfg: Config, work_dir: str, supernet,
             for k in ('latency_ms', 'lut_ms', 'surrogate', 'target')
             if k in entry
         }
-        if loader is None and calib_batches(cfg):
+        if loader is None and bn_calib_batches:
             loader = calibration_loader(teacher_cfg)
         paths.append(
             export_subnet(
-                cfg,
+                teacher_cfg,
+                teacher_checkpoint,
                 work_dir,
                 supernet,
                 entry['code'],
                 name,
-                teacher_cfg,
-                teacher_ckpt,
+                finetune,
+                bn_calib_batches,
                 meta,
                 calib_loader=loader)[0])
     return paths

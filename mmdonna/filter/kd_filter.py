@@ -6,12 +6,13 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 from mmengine.logging import print_log
 
+from mmdonna import formats
 from mmdonna.registry import TASK_UTILS
 from mmdonna.utils import atomic_write_json, config_hash, load_json_artifact
 from mmdonna.utils.io import ArtifactError
 from .block_filter import describe_removal, filter_block
 
-FORMAT = 'mmdonna.filtered_space.v1'
+FORMAT = formats.FILTERED_SPACE
 COSTS = ('latency', 'params', 'flops')
 
 

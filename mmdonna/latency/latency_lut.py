@@ -9,6 +9,7 @@ from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 from torch import nn
 
+from mmdonna import formats
 from mmdonna.search_space import SearchSpace, build_option, get_submodule
 from mmdonna.supernet.arch_model import TensorForward, build_arch_model
 from mmdonna.utils import atomic_write_json, config_hash, load_json_artifact
@@ -18,8 +19,8 @@ from .errors import LatencyConfigError
 from .lut_math import abs_pct_errors, fit_affine, flatten_tables, predict_codes
 from .timing import merge_passes, passes_of
 
-LUT_FORMAT = 'mmdonna.latency_lut.v1'
-VALIDATION_FORMAT = 'mmdonna.latency_validation.v1'
+LUT_FORMAT = formats.LATENCY_LUT
+VALIDATION_FORMAT = formats.LATENCY_VALIDATION
 METRICS = ('median_ms', 'min_ms', 'mean_ms')
 
 

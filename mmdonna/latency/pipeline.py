@@ -81,9 +81,8 @@ def run_measure_latency(cfg: Config,
         return out
     if space is None:
         raise LatencyConfigError(
-            'a LUT needs a search space: use a DonnaSupernet config (model '
-            'with blocks), e.g. configs/classification/'
-            'mobilenetv2_digits_bkd.py')
+            'a LUT needs a search space: use a config with a donna section, '
+            'e.g. configs/classification/mobilenetv2_digits_search.py')
     path = lut_path(settings, work_dir, estimator.target_id)
     # with several passes the LUT and the validation sweeps alternate, so
     # both sample the same periods of the machine's speed

@@ -4,11 +4,12 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
+from mmdonna import formats
 from mmdonna.search_space import SearchSpace
 from mmdonna.utils import atomic_write_json, load_json_artifact
 from mmdonna.utils.io import ArtifactError
 
-FORMAT = 'mmdonna.block_library.v2'
+FORMAT = formats.BLOCK_LIBRARY
 
 
 class BlockLibrary:

@@ -10,6 +10,7 @@ from mmengine.analysis import get_model_complexity_info
 from mmengine.logging import print_log
 from torch import nn
 
+from mmdonna import formats
 from mmdonna.distill.nsr_loss import NSRAccumulator
 from mmdonna.utils import atomic_write_json, config_hash, load_json_artifact
 from mmdonna.utils.bn_calibration import (bn_estimation, bn_layers, bn_state,
@@ -17,7 +18,7 @@ from mmdonna.utils.bn_calibration import (bn_estimation, bn_layers, bn_state,
 from mmdonna.utils.io import ArtifactError
 from .block_library import BlockLibrary
 
-PARTIAL_FORMAT = 'mmdonna.block_library_partial.v2'
+PARTIAL_FORMAT = formats.BLOCK_LIBRARY_PARTIAL
 
 
 def module_cost(module: nn.Module, in_shape) -> dict:

@@ -5,10 +5,11 @@ from typing import Callable, Dict, Optional, Sequence
 
 from mmengine.logging import print_log
 
+from mmdonna import formats
 from mmdonna.utils import atomic_write_json, load_json_artifact
 from mmdonna.utils.io import ArtifactError
 
-FORMAT = 'mmdonna.hil_measurements.v1'
+FORMAT = formats.HIL_MEASUREMENTS
 
 
 def code_key(target: str, code: Optional[Sequence[int]]) -> str:
@@ -42,7 +43,8 @@ def remeasure(jobs: Dict[str, Sequence[Optional[Sequence[int]]]],
         input_shape (Sequence[int]): Network input (N, C, H, W).
         state_file (str): JSON of the measurements so far.
         digest (str): Hash of what the measurements depend on.
-        statistic (str): Figure shown in the log. Defaults to 'median_ms'.
+        statistic (str): Figure shown in the log: the one ``pareto.json``
+            and the report use. Defaults to 'median_ms'.
         logger (str): mmengine logger name. Defaults to 'current'.
 
     Returns:
@@ -74,7 +76,7 @@ def remeasure(jobs: Dict[str, Sequence[Optional[Sequence[int]]]],
         atomic_write_json(
             state_file, dict(format=FORMAT, config_hash=digest, results=done))
         what = 'teacher' if code is None else list(code)
-        status = (f'{res["mean_ms"]:.3f} ms'
+        status = (f'{res[statistic]:.3f} ms ({statistic[:-3]})'
                   if res.get('ok') else f'failed: {res.get("error")}')
         print_log(
             f'hardware in the loop [{i + 1}/{len(todo)}] {t} {what}: '

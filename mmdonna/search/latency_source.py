@@ -1,35 +1,44 @@
 """Latency tables of every target (the LUTs of ``mmdonna.latency``) and the
 teacher's cost, as the search consumes them."""
 import copy
-from typing import Dict
+from typing import Callable, Dict, Optional
 
 import numpy as np
 from mmengine.logging import print_log
 
+from mmdonna.latency import (LatencyLUT, build_targets, latency_settings,
+                             lut_path)
+from mmdonna.library import module_cost
+from mmdonna.supernet.arch_model import TensorForward
+from mmdonna.utils.io import ArtifactError
 
-def target_latency(cfg,
-                   work_dir: str,
-                   model,
-                   logger: str = 'current') -> Dict[str, dict]:
+
+def target_latency(
+        latency: Optional[dict],
+        work_dir: str,
+        model,
+        logger: str = 'current',
+        before_build: Optional[Callable[[str],
+                                        None]] = None) -> Dict[str, dict]:
     """Load (or build / finish) the LUT of every ``latency.targets`` entry.
 
     Args:
-        cfg (Config): The config (its ``latency`` key; defaults of
-            :data:`mmdonna.latency.DEFAULT_LATENCY` otherwise).
+        latency (dict, optional): The ``latency`` settings (over
+            :data:`mmdonna.latency.DEFAULT_LATENCY`).
         work_dir (str): Where the LUT files live.
         model (DonnaSupernet): Gives the teacher, the space and the input
             shape.
         logger (str): mmengine logger name. Defaults to 'current'.
+        before_build (Callable, optional): Called with the LUT's path before
+            one is built or finished (it may raise to refuse).
+            Defaults to None.
 
     Returns:
         dict: ``{target_id: dict(tables, offset, teacher (per-block teacher
         latency on the LUT's scale), teacher_ms, estimator, meta, lut_file,
         reused)}``.
     """
-    from mmdonna.latency import (LatencyLUT, build_targets, latency_settings,
-                                 lut_path)
-    from mmdonna.utils.io import ArtifactError
-    settings = latency_settings(copy.deepcopy(cfg.get('latency')))
+    settings = latency_settings(copy.deepcopy(latency))
     out = {}
     for est in build_targets(settings):
         path = lut_path(settings, work_dir, est.target_id)
@@ -44,6 +53,8 @@ def target_latency(cfg,
         except (ArtifactError, FileNotFoundError):
             pass
         if not reused:
+            if before_build is not None:
+                before_build(path)
             print_log(f'latency LUT for {est.target_id!r} -> {path}', logger)
             lut = LatencyLUT.build(
                 model.teacher,
@@ -83,8 +94,6 @@ def teacher_cost(model, library) -> Dict[str, dict]:
     Returns:
         dict: ``teacher`` and ``rest``, each ``dict(params, flops)``.
     """
-    from mmdonna.export import TensorForward
-    from mmdonna.library import module_cost
     whole = module_cost(TensorForward(model.teacher), model.input_shape)
     rest = {
         k: float(whole[k] - library.teacher_field(k).sum())

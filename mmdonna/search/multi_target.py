@@ -12,6 +12,7 @@ from typing import Dict, Optional, Tuple
 import numpy as np
 from mmengine.logging import print_log
 
+from mmdonna import formats
 from mmdonna.filter import pareto_mask
 from mmdonna.utils import config_hash, load_json_artifact
 from mmdonna.utils.io import ArtifactError
@@ -20,7 +21,7 @@ from .arch_problem import ArchProblem
 from .exact_front import exact_front
 from .nsga2 import run_nsga2
 
-STATE_FORMAT = 'mmdonna.search_state.v1'
+STATE_FORMAT = formats.SEARCH_STATE
 LIMIT_KEYS = {'latency': 'latency_ms', 'params': 'params', 'flops': 'flops'}
 ALGORITHMS = ('auto', 'exact', 'nsga2')
 
@@ -198,7 +199,7 @@ def choose_algorithm(requested: str, surrogate) -> Tuple[str, str]:
     exposes per-block tables (:meth:`block_tables`), NSGA-II otherwise.
 
     Args:
-        requested (str): ``train_cfg.algorithm``: 'auto', 'exact' or
+        requested (str): ``search.algorithm``: 'auto', 'exact' or
             'nsga2'.
         surrogate: A set-up surrogate.
 
@@ -210,25 +211,25 @@ def choose_algorithm(requested: str, surrogate) -> Tuple[str, str]:
             blocks, or an unknown name.
     """
     if requested not in ALGORITHMS:
-        raise ValueError(f'train_cfg.algorithm={requested!r}; use one of '
+        raise ValueError(f'search.algorithm={requested!r}; use one of '
                          f'{ALGORITHMS}')
     name = type(surrogate).__name__
     tables = getattr(surrogate, 'block_tables', None)
     additive = callable(tables) and tables() is not None
     if requested == 'nsga2':
-        return 'nsga2', "train_cfg.algorithm='nsga2' (the papers' search)"
+        return 'nsga2', "search.algorithm='nsga2' (the papers' search)"
     if requested == 'exact':
         if not additive:
             raise ValueError(
-                f"train_cfg.algorithm='exact' needs a surrogate that adds up "
+                f"search.algorithm='exact' needs a surrogate that adds up "
                 f"over blocks, {name} does not; use 'nsga2' or 'auto'")
-        return 'exact', (f"train_cfg.algorithm='exact': {name} and every "
+        return 'exact', (f"search.algorithm='exact': {name} and every "
                          f'constraint add up over blocks')
     if additive:
-        return 'exact', (f"train_cfg.algorithm='auto': {name} and every "
+        return 'exact', (f"search.algorithm='auto': {name} and every "
                          f'constraint add up over blocks, so the front is '
                          f'exact')
-    return 'nsga2', (f"train_cfg.algorithm='auto': {name} does not add up "
+    return 'nsga2', (f"search.algorithm='auto': {name} does not add up "
                      f'over blocks, so NSGA-II samples the front')
 
 

@@ -9,6 +9,7 @@ from .edsr_block import EDSRBlock
 from .elastic_mbconv import ElasticMBConv
 from .mbconv import MBConv
 from .mdta_block import MDTABlock
+from .option_sets import OPTION_SETS, option_set, register_option_set
 from .rca_block import RCABlock
 from .res_block import ResBlock
 from .search_space import SearchSpace
@@ -18,5 +19,6 @@ __all__ = [
     'SearchSpace', 'SearchSpaceError', 'build_block', 'build_option',
     'expand_options', 'get_submodule', 'set_submodule', 'infer_stride',
     'shape_of', 'EDSRBlock', 'DWSepBlock', 'RCABlock', 'MDTABlock',
-    'TEACHER_OPTION', 'is_teacher_option', 'with_teacher_option'
+    'TEACHER_OPTION', 'is_teacher_option', 'with_teacher_option',
+    'OPTION_SETS', 'option_set', 'register_option_set'
 ]

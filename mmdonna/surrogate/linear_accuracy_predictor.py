@@ -5,13 +5,14 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
+from mmdonna import formats
 from mmdonna.registry import TASK_UTILS
 from mmdonna.utils import load_json_artifact
 from .base_surrogate import BaseSurrogate
 from .ranking import kendall_tau, spearman_rho
 from .tables import pad_tables
 
-RESULTS_FORMAT = 'mmdonna.predictor_results.v1'
+RESULTS_FORMAT = formats.PREDICTOR_RESULTS
 
 
 def nsr_features(padded_nsr: np.ndarray, codes: np.ndarray) -> np.ndarray:

@@ -42,8 +42,11 @@ def _fmt(v, spec='.3g') -> str:
 
 def front_table(pareto: dict) -> str:
     """Markdown table of every target's front."""
+    stats = {e.get('metric') for e in pareto['targets'].values()} - {None}
+    # the LUT's statistic, which hardware in the loop measures too
+    stat = f', {stats.pop()[:-3]}' if len(stats) == 1 else ''
     rows = [
-        '| target | name | latency LUT (ms) | latency measured (ms) | '
+        f'| target | name | latency LUT (ms) | latency measured (ms{stat}) | '
         f'{pareto.get("metric_name", "surrogate")} | params (M) | '
         'FLOPs (M) | code |', '|---|---|---|---|---|---|---|---|'
     ]

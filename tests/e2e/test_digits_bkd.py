@@ -22,7 +22,8 @@ def test_bkd_lowers_every_block_nsr(digits_bkd):
     init_default_scope('mmpretrain')
     fresh = MODELS.build(copy.deepcopy(cfg.model))
     fresh.init_weights()
-    loader = Runner.build_dataloader(copy.deepcopy(cfg.library_dataloader))
+    loader = Runner.build_dataloader(
+        copy.deepcopy(cfg.custom_hooks[0].dataloader))
     before = score_block_library(
         fresh, loader,
         osp.join(digits_bkd['work_dir'], 'untrained_library.json'))

@@ -1,6 +1,6 @@
-"""tools/train.py on the digits BKD config: a killed run resumes with
---resume, and BKD runs under MMEngine's launcher with 2 CPU processes
-(gloo)."""
+"""``tools/search.py --stage bkd`` on the demo config: a killed BKD run
+resumes (every stage continues what its work dir holds), and BKD runs under
+MMEngine's launcher with 2 CPU processes (gloo)."""
 import glob
 import os
 import os.path as osp
@@ -9,16 +9,15 @@ import subprocess
 import sys
 import time
 
-from .conftest import BKD_CFG, ROOT
+from .conftest import DEMO_CFG, ROOT
 
 
 def _opts(teacher_dir, epochs):
+    # --verbose: the Runner's log on the console, where the test reads it
     return [
-        '--cfg-options', f'model.teacher_checkpoint={teacher_dir}',
-        f'train_cfg.max_epochs={epochs}', f'param_scheduler.T_max={epochs}',
-        'default_hooks.checkpoint.interval=1',
-        'default_hooks.checkpoint.max_keep_ckpts=5',
-        'default_hooks.logger.interval=5'
+        '--stage', 'bkd', '--verbose', '--cfg-options',
+        f'donna.teacher_checkpoint={teacher_dir}',
+        f'donna.bkd.epochs={epochs}', 'default_hooks.logger.interval=5'
     ]
 
 
@@ -31,12 +30,15 @@ def _last_checkpoint(work_dir):
 
 
 def test_killed_bkd_resumes(digits_teacher, tmp_path):
-    work_dir = str(tmp_path / 'bkd')
-    cmd = [sys.executable, 'tools/train.py', BKD_CFG, '--work-dir', work_dir
+    work = str(tmp_path / 'work')
+    work_dir = osp.join(work, 'bkd')
+    cmd = [sys.executable, 'tools/search.py', DEMO_CFG, '--work-dir', work
            ] + _opts(digits_teacher['work_dir'], 3)
+    env = dict(os.environ, PYTHONPATH=ROOT)
     proc = subprocess.Popen(
         cmd,
         cwd=ROOT,
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True)
@@ -50,9 +52,9 @@ def test_killed_bkd_resumes(digits_teacher, tmp_path):
         time.sleep(0.5)
     os.killpg(proc.pid, signal.SIGKILL)  # a hard kill mid-training
     proc.wait()
-    assert not osp.exists(osp.join(work_dir, 'block_library.json'))
+    assert not osp.exists(osp.join(work, 'block_library.json'))
     out = subprocess.run(
-        cmd + ['--resume'], cwd=ROOT, capture_output=True, text=True)
+        cmd, cwd=ROOT, capture_output=True, text=True, env=env)
     log = out.stdout + out.stderr
     assert out.returncode == 0, log[-3000:]
     assert 'resumed epoch: ' in log, log[-3000:]
@@ -60,16 +62,16 @@ def test_killed_bkd_resumes(digits_teacher, tmp_path):
     assert resumed >= 1
     assert f'Epoch(train) [{resumed}]' not in log  # not trained again
     assert osp.exists(osp.join(work_dir, 'epoch_3.pth'))
-    assert osp.exists(osp.join(work_dir, 'block_library.json'))
+    assert osp.exists(osp.join(work, 'block_library.json'))
 
 
 def test_bkd_under_launcher_with_two_processes(digits_teacher, tmp_path):
-    work_dir = str(tmp_path / 'ddp')
-    env = dict(os.environ, OMP_NUM_THREADS='1')
+    work = str(tmp_path / 'ddp')
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=ROOT)
     cmd = [
         sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
-        '--master_port=29533', 'tools/train.py', BKD_CFG, '--launcher',
-        'pytorch', '--work-dir', work_dir
+        '--master_port=29533', 'tools/search.py', DEMO_CFG, '--launcher',
+        'pytorch', '--work-dir', work
     ] + _opts(digits_teacher['work_dir'], 1)
     out = subprocess.run(
         cmd, cwd=ROOT, capture_output=True, text=True, env=env, timeout=900)
@@ -78,5 +80,5 @@ def test_bkd_under_launcher_with_two_processes(digits_teacher, tmp_path):
     assert 'Distributed launcher: pytorch' in log or 'world_size' in log
     # 2 processes split the 1,257 training digits: 10 iterations each
     assert 'Epoch(train) [1][10/10]' in log, log[-3000:]
-    assert glob.glob(osp.join(work_dir, 'epoch_1.pth'))
-    assert osp.exists(osp.join(work_dir, 'block_library.json'))
+    assert glob.glob(osp.join(work, 'bkd', 'epoch_1.pth'))
+    assert osp.exists(osp.join(work, 'block_library.json'))

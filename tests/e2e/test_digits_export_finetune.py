@@ -14,17 +14,20 @@ from mmengine.runner import Runner
 from mmdonna.export import export_subnet
 from mmdonna.export.onnx_export import build_deploy_model, export_onnx
 from mmdonna.search_space.builder import SearchSpaceError
-from .conftest import ROOT
+from mmdonna.stages import finetune_overrides
+from .conftest import DEMO_CFG, ROOT, TEACHER_CFG
 
 CODE = [6, 10, 11, 0, 2]  # includes the attention option in layer4
+TEACHER = Config.fromfile(TEACHER_CFG)
+# the demo's finetuning (3 epochs of the teacher's recipe, KD of the logits)
+FINETUNE = finetune_overrides(Config.fromfile(DEMO_CFG))
 
 
 @pytest.fixture(scope='module')
 def subnet(digits_bkd, digits_teacher):
-    cfg = digits_bkd['cfg']
-    py, pth = export_subnet(cfg, digits_bkd['work_dir'], digits_bkd['model'],
-                            CODE, 'arch0', Config.fromfile(cfg.teacher_config),
-                            digits_teacher['work_dir'])
+    py, pth = export_subnet(TEACHER, digits_teacher['work_dir'],
+                            digits_bkd['work_dir'], digits_bkd['model'], CODE,
+                            'arch0', FINETUNE)
     return dict(py=py, pth=pth)
 
 
@@ -40,12 +43,15 @@ def test_exported_weights_are_the_bkd_weights(subnet, digits_bkd,
     cfg = Config.fromfile(subnet['py'])
     model = build_deploy_model(cfg, subnet['pth'])
     supernet = digits_bkd['model']
-    raw_cfg = copy.deepcopy(digits_bkd['cfg'])
-    raw_cfg.bn_calib_batches = 0
-    raw_py, raw_pth = export_subnet(raw_cfg, digits_bkd['work_dir'], supernet,
-                                    CODE, 'arch0_raw',
-                                    Config.fromfile(raw_cfg.teacher_config),
-                                    digits_teacher['work_dir'])
+    raw_py, raw_pth = export_subnet(
+        TEACHER,
+        digits_teacher['work_dir'],
+        digits_bkd['work_dir'],
+        supernet,
+        CODE,
+        'arch0_raw',
+        FINETUNE,
+        bn_calib_batches=0)
     raw = build_deploy_model(Config.fromfile(raw_py), raw_pth)
     moved = 0
     for block, idx in zip(supernet.space.blocks, CODE):
@@ -116,13 +122,16 @@ def test_recalibrated_export_scores_what_the_weights_can(
     them: the assembled network evaluates far better with statistics of its
     own (measured: 68 % vs 19 % top-1 with the test fixtures)."""
     from mmdonna.surrogate import OneShotData, evaluate_model
-    from mmdonna.utils.config import load_config
-    cfg = copy.deepcopy(digits_bkd['cfg'])
-    cfg.bn_calib_batches = 0
-    py, pth = export_subnet(cfg, str(tmp_path), digits_bkd['model'], CODE,
-                            'raw', Config.fromfile(cfg.teacher_config),
-                            digits_teacher['work_dir'])
-    data = OneShotData(load_config(cfg.teacher_config))
+    py, pth = export_subnet(
+        TEACHER,
+        digits_teacher['work_dir'],
+        str(tmp_path),
+        digits_bkd['model'],
+        CODE,
+        'raw',
+        FINETUNE,
+        bn_calib_batches=0)
+    data = OneShotData(TEACHER)
     acc = {}
     for name, (cfg_file, weights) in dict(
             raw=(py, pth), recalibrated=(subnet['py'], subnet['pth'])).items():

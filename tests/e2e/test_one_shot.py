@@ -1,7 +1,6 @@
 """One-shot quality of assembled BKD subnets: the teacher's own code scores
 the teacher's accuracy, a real architecture scores above chance, scores are
 cached, and DONNA's predictor can be fitted on them."""
-import copy
 import os.path as osp
 
 import numpy as np
@@ -9,10 +8,10 @@ import pytest
 
 from mmdonna.library import BlockLibrary
 from mmdonna.search.search_stages import teacher_code
+from mmdonna.stages import collect_predictor_results
 from mmdonna.surrogate import OneShotData, OneShotQuality
-from mmdonna.surrogate.predictor_data import collect_predictor_results
 from mmdonna.utils.config import load_config
-from .conftest import TEACHER_CFG
+from .conftest import TEACHER_CFG, stage_context
 
 
 @pytest.fixture(scope='module')
@@ -46,12 +45,12 @@ def test_teacher_code_scores_the_teacher(digits_bkd, digits_teacher, one_shot,
 
 def test_predictor_data_from_one_shot_scores(digits_bkd, digits_teacher,
                                              tmp_path):
-    cfg = copy.deepcopy(digits_bkd['cfg'])
-    cfg.teacher_config = TEACHER_CFG
-    cfg.bn_calib_batches = 2
-    cfg.predictor = dict(num_archs=3, seed=0, source='one_shot')
-    state = collect_predictor_results(cfg, str(tmp_path), digits_bkd['model'],
-                                      digits_teacher['work_dir'])
+    ctx = stage_context(
+        digits_bkd,
+        str(tmp_path),
+        bkd=dict(bn_calib_batches=2),
+        predictor=dict(num_archs=3, seed=0, source='one_shot'))
+    state = collect_predictor_results(ctx)
     assert len(state['results']) == 3
     assert state['budget']['source'] == 'one_shot'
     assert all(0 <= r['accuracy'] <= 100 for r in state['results'])

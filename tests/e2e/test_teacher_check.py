@@ -8,15 +8,17 @@ from mmengine.config import Config
 from mmengine.registry import MODELS, init_default_scope
 from mmengine.runner import find_latest_checkpoint
 
-from mmdonna.search.pipeline import PipelineError, chance_level, teacher_check
-from .conftest import BKD_CFG, TEACHER_CFG
+from mmdonna.stages import (StageContext, StageError, chance_level,
+                            teacher_check)
+from .conftest import TEACHER_CFG, donna_config
 
 
-def _cfg(checkpoint):
-    cfg = Config.fromfile(BKD_CFG)
-    cfg.teacher_config = TEACHER_CFG
-    cfg.model.teacher_checkpoint = checkpoint
-    return cfg
+def _ctx(checkpoint, work_dir, **check):
+    cfg = donna_config(checkpoint)
+    cfg.donna.teacher_check = check
+    ctx = StageContext(cfg, work_dir)
+    ctx.teacher_checkpoint = checkpoint
+    return ctx
 
 
 def test_chance_level_teacher_is_refused_in_one_line(tmp_path):
@@ -24,21 +26,25 @@ def test_chance_level_teacher_is_refused_in_one_line(tmp_path):
     untrained = MODELS.build(Config.fromfile(TEACHER_CFG).model)
     ckpt = str(tmp_path / 'untrained.pth')
     torch.save(dict(state_dict=untrained.state_dict()), ckpt)
-    cfg = _cfg(ckpt)
-    assert chance_level(cfg, 'accuracy/top1') == pytest.approx(10.0)
-    with pytest.raises(PipelineError) as e:
-        teacher_check(cfg, str(tmp_path / 'work'), 'none')
+    ctx = _ctx(ckpt, str(tmp_path / 'work'))
+    assert chance_level(ctx.teacher_cfg,
+                        'accuracy/top1') == pytest.approx(10.0)
+    with pytest.raises(StageError) as e:
+        teacher_check(ctx)
     msg = str(e.value)
     assert '\n' not in msg and 'chance is 10.0' in msg
     assert 'untrained.pth' in msg and 'train it longer' in msg
     # the floor is the config's to set
-    cfg.teacher_check = dict(min=0.0)
-    assert teacher_check(cfg, str(tmp_path / 'work'), 'none')[1] == 'done'
+    ctx = _ctx(ckpt, str(tmp_path / 'work'), min=0.0)
+    teacher_check(ctx)
+    assert ctx.rows[-1][:2] == ('teacher check', 'done')
 
 
 def test_trained_teacher_passes(digits_teacher, tmp_path):
-    cfg = _cfg(find_latest_checkpoint(digits_teacher['work_dir']))
-    stage, status, detail = teacher_check(cfg, str(tmp_path), 'none')
+    ctx = _ctx(
+        find_latest_checkpoint(digits_teacher['work_dir']), str(tmp_path))
+    teacher_check(ctx)
+    stage, status, detail = ctx.rows[-1]
     assert status == 'done' and 'accuracy/top1=' in detail
     # kept for the finetune stage's table
     assert osp.exists(

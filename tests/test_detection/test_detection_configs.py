@@ -9,6 +9,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from mmdonna.registry import DATASETS, MODELS
+from mmdonna.stages import donna_settings, is_donna_config, supernet_model
 from .utils import CONFIGS
 
 # finetune configs inherit a subnet that tools/search.py writes into
@@ -23,10 +24,11 @@ def test_config_loads_and_names_only_registered_types(path):
     cfg = Config.fromfile(path)
     init_default_scope(cfg.default_scope)
     model = cfg.model
-    if model.type == 'mmdonna.DonnaSupernet':
-        assert cfg.teacher_config and osp.isfile(cfg.teacher_config)
-        assert all(b.path.startswith('backbone.') for b in model.blocks)
-        model = model.teacher
+    if is_donna_config(cfg):
+        settings = donna_settings(cfg)
+        assert settings['component'] == 'backbone'
+        assert all(b['path'].startswith('backbone.')
+                   for b in settings['blocks'])
     with MODELS.switch_scope_and_registry(None) as registry:
         assert registry.get(model.type) is not None, model.type
     with DATASETS.switch_scope_and_registry(None) as registry:
@@ -35,12 +37,11 @@ def test_config_loads_and_names_only_registered_types(path):
 
 
 def test_coco_supernet_cuts_the_backbone_at_640():
-    cfg = Config.fromfile(osp.join(CONFIGS, 'retinanet_r18_coco_bkd.py'))
+    cfg = Config.fromfile(osp.join(CONFIGS, 'retinanet_r18_coco_search.py'))
     init_default_scope('mmdet')
-    model = copy.deepcopy(cfg.model)
-    model.teacher_checkpoint = None
-    for b in model.blocks:
-        b.options = b.options[:1]
+    model = supernet_model(cfg)
+    for b in model['blocks']:
+        b['options'] = b['options'][:1]
     supernet = MODELS.build(model)
     shapes = [(b.in_shape, b.out_shape) for b in supernet.space.blocks]
     assert shapes == [((64, 160, 160), (64, 160, 160)),
@@ -49,10 +50,8 @@ def test_coco_supernet_cuts_the_backbone_at_640():
                       ((256, 40, 40), (512, 20, 20))]
 
 
-@pytest.mark.parametrize('name', [
-    'retinanet_r18_coco_teacher.py', 'retinanet_r18_coco_bkd.py',
-    'retinanet_r18_coco_search.py'
-])
+@pytest.mark.parametrize(
+    'name', ['retinanet_r18_coco_teacher.py', 'retinanet_r18_coco_search.py'])
 def test_missing_coco_annotations_are_one_line_naming_ann_file(name, tmp_path):
     cfg = Config.fromfile(osp.join(CONFIGS, name))
     init_default_scope('mmdet')

@@ -10,8 +10,10 @@ from mmengine.dataset import pseudo_collate
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 
+from mmdonna.distill import default_distill
 from mmdonna.export import student_config
 from mmdonna.registry import DATASETS, MODELS
+from mmdonna.stages import finetune_overrides, teacher_config
 from .test_detector_fit import build_supernet
 from .utils import CONFIGS, shrink_loader
 
@@ -25,18 +27,21 @@ SEARCH = {
 def test_exported_detector_trains_with_detection_and_distill_losses(
         name, tmp_path):
     cfg = Config.fromfile(f'{CONFIGS}/{SEARCH[name]}')
-    teacher_cfg = Config.fromfile(cfg.teacher_config)
+    teacher_cfg = teacher_config(cfg)
     _, supernet = build_supernet(name, 2)
     init_default_scope('mmdet')
     student = student_config(teacher_cfg.model.to_dict(), supernet.space,
                              [1] * supernet.space.num_blocks, None, 'mmdet')
+    # the config's distillation points, else the default (the FPN levels)
+    distill = finetune_overrides(cfg)['distill'] or default_distill(
+        MODELS.build(copy.deepcopy(student)))
     model = MODELS.build(
         dict(
             type='mmdonna.DonnaKDModel',
             student=student,
             teacher=teacher_cfg.model.to_dict(),
             teacher_checkpoint=None,
-            distill=copy.deepcopy(cfg.finetune.distill)))
+            distill=distill))
     loader = shrink_loader(teacher_cfg.train_dataloader,
                            str(tmp_path / 'data') + '/', 2, 2)
     dataset = DATASETS.build(loader['dataset'])
@@ -53,9 +58,9 @@ def test_exported_detector_trains_with_detection_and_distill_losses(
     assert searched
     model.train()
     losses = model.train_step(data, optim)
-    distill = [k for k in losses if k.startswith('loss_distill')]
-    assert len(distill) == len(cfg.finetune.distill)
-    task = [k for k in losses if k.startswith('loss_') and k not in distill]
+    distilled = [k for k in losses if k.startswith('loss_distill')]
+    assert len(distilled) == len(model.distill_cfg)
+    task = [k for k in losses if k.startswith('loss_') and k not in distilled]
     assert task, losses.keys()
     for k, v in losses.items():
         assert torch.isfinite(v).all(), k

@@ -1,7 +1,6 @@
 """Searched backbones keep fitting the stock neck/head (every option
 reproduces its teacher block's output shape); where an architecture cannot
 fit, the error is one line naming the config key."""
-import copy
 import functools
 
 import pytest
@@ -13,6 +12,7 @@ from mmdonna.detection import check_detector_fit
 from mmdonna.export import build_arch_model, student_config
 from mmdonna.registry import MODELS
 from mmdonna.search_space.builder import SearchSpaceError
+from mmdonna.stages import DonnaConfigError, supernet_model, teacher_config
 from .utils import CONFIGS, DETECTORS, IMG, shrink_loader
 
 DIVERSE = [
@@ -30,15 +30,15 @@ def _build_supernet(name, num_options):
     cfg_file, paths = DETECTORS[name]
     cfg = Config.fromfile(f'{CONFIGS}/{cfg_file}')
     init_default_scope('mmdet')
-    model = copy.deepcopy(cfg.model)
-    model.teacher_checkpoint = None
-    model.input_shape = (3, IMG, IMG)
-    model.blocks = [dict(path=p, options=DIVERSE[:num_options]) for p in paths]
-    return cfg, MODELS.build(model)
+    cfg.donna.input_shape = (3, IMG, IMG)
+    cfg.donna.blocks = [
+        dict(path=p, options=DIVERSE[:num_options]) for p in paths
+    ]
+    return cfg, MODELS.build(supernet_model(cfg))
 
 
 def build_supernet(name, num_options=len(DIVERSE)):
-    """(BKD config, supernet over the detector's two cut points) with the
+    """(donna config, supernet over the detector's two cut points) with the
     first ``num_options`` options; built once per test session."""
     return _build_supernet(name, num_options)
 
@@ -58,7 +58,7 @@ def test_every_option_keeps_the_neck_and_head_fitting(name):
 
 def _student(name, edit=None, base_edit=None):
     cfg, supernet = build_supernet(name, 2)
-    teacher_cfg = Config.fromfile(cfg.teacher_config)
+    teacher_cfg = teacher_config(cfg)
     student = student_config(teacher_cfg.model.to_dict(), supernet.space,
                              [1] * supernet.space.num_blocks, None, 'mmdet')
     if edit is not None:
@@ -154,16 +154,21 @@ def test_fit_hook_refuses_before_the_first_step(tmp_path):
 
 @pytest.mark.parametrize('path', ['neck.fpn_convs.0', 'bbox_head.retina_cls'])
 def test_cut_points_outside_the_backbone_are_refused_at_build(path):
-    cfg = Config.fromfile(f'{CONFIGS}/retinanet_r18_shapes_bkd.py')
+    cfg = Config.fromfile(f'{CONFIGS}/retinanet_r18_shapes_search.py')
     init_default_scope('mmdet')
-    model = copy.deepcopy(cfg.model)
-    model.teacher_checkpoint = None
-    model.input_shape = (3, IMG, IMG)
-    model.blocks = [
+    cfg.donna.input_shape = (3, IMG, IMG)
+    cfg.donna.blocks = [
         dict(path='backbone.layer2', options=DIVERSE[:1]),
         dict(path=path, options=DIVERSE[:1])
     ]
+    # exported subnets replace one component: cuts in two are refused
+    with pytest.raises(DonnaConfigError) as e:
+        supernet_model(cfg)
+    _one_line(
+        e, 'donna.blocks', "['backbone', 'bbox_head']"
+        if path.startswith('bbox') else "['backbone', 'neck']")
+    cfg.donna.component = 'backbone'
     with pytest.raises(SearchSpaceError) as e:
-        MODELS.build(model)
+        MODELS.build(supernet_model(cfg))
     _one_line(e, f"['{path}']", "model.component='backbone'",
               'backbone.layer4')

@@ -8,6 +8,7 @@ from mmengine.registry import init_default_scope
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmdonna.registry import MODELS
+from mmdonna.stages import bkd_config
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = osp.join(ROOT, 'configs', 'detection')
@@ -17,12 +18,12 @@ OPTIONS = [
     dict(type='MBConv', kernel=5, expand=3),
     dict(type='ResBlock'),
 ]
-#: detector -> (BKD config, two cut points): two different stock mmdet
+#: detector -> (donna config, two cut points): two different stock mmdet
 #: detectors (RetinaNet/ResNet/FPN, SSDLite/MobileNetV2/SSD neck).
 DETECTORS = {
     'retinanet':
-    ('retinanet_r18_shapes_bkd.py', ['backbone.layer2', 'backbone.layer3']),
-    'ssdlite': ('ssdlite_mobilenetv2_shapes_bkd.py',
+    ('retinanet_r18_shapes_search.py', ['backbone.layer2', 'backbone.layer3']),
+    'ssdlite': ('ssdlite_mobilenetv2_shapes_search.py',
                 ['backbone.layer3', 'backbone.layer4']),
 }
 IMG = 64
@@ -67,31 +68,31 @@ def save_teacher(model_cfg: dict, path: str) -> str:
     return path
 
 
-def tiny_bkd_config(name: str, tmp_path, max_epochs: int = 2) -> Config:
-    """The detector's BKD config on 8 generated images, 2 cut points, 3
-    options per block, no download."""
+def tiny_donna_config(name: str, tmp_path, max_epochs: int = 2) -> Config:
+    """The detector's donna config on 8 generated images (4 held out), an
+    untrained teacher, 2 cut points, 3 options per block, no download."""
     cfg_file, paths = DETECTORS[name]
     cfg = Config.fromfile(osp.join(CONFIGS, cfg_file))
     root = str(tmp_path / 'data') + '/'
-    cfg.model.teacher_checkpoint = save_teacher(cfg.model.teacher,
-                                                str(tmp_path / 'teacher.pth'))
-    cfg.model.input_shape = (3, IMG, IMG)
-    cfg.model.train_options = 'all'
-    cfg.model.blocks = [dict(path=p, options=OPTIONS) for p in paths]
     cfg.train_dataloader = shrink_loader(cfg.train_dataloader, root, 8, 4)
-    cfg.library_dataloader = shrink_loader(cfg.library_dataloader, root, 4, 4)
-    cfg.custom_hooks = [
-        dict(
-            type='mmdonna.BlockLibraryHook', dataloader=cfg.library_dataloader)
-    ]
-    cfg.optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-2))
-    cfg.param_scheduler = []
-    cfg.train_cfg = dict(
-        type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=100)
-    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
-    cfg.default_hooks.checkpoint = dict(
-        type='CheckpointHook', interval=max_epochs)
-    cfg.work_dir = str(tmp_path / 'work')
-    # a few steps decide the tests' assertions: the same steps every run
-    cfg.randomness = dict(seed=0)
+    cfg.val_dataloader = shrink_loader(cfg.val_dataloader, root, 4, 4)
+    cfg.donna.update(
+        teacher_checkpoint=save_teacher(cfg.model,
+                                        str(tmp_path / 'teacher.pth')),
+        input_shape=(3, IMG, IMG),
+        blocks=[dict(path=p, options=OPTIONS) for p in paths],
+        bkd=dict(epochs=max_epochs, lr=1e-2, train_options='all'))
     return cfg
+
+
+def tiny_bkd_config(name: str, tmp_path, max_epochs: int = 2) -> Config:
+    """The BKD run derived from :func:`tiny_donna_config`, its library in
+    its own work dir."""
+    cfg = tiny_donna_config(name, tmp_path, max_epochs)
+    bcfg = bkd_config(cfg, cfg.donna.teacher_checkpoint)
+    bcfg.custom_hooks[0].out_file = 'block_library.json'
+    bcfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
+    bcfg.work_dir = str(tmp_path / 'work')
+    # a few steps decide the tests' assertions: the same steps every run
+    bcfg.randomness = dict(seed=0)
+    return bcfg

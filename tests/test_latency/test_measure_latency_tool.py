@@ -1,6 +1,7 @@
-"""tools/measure_latency.py on the digits BKD config, in a subprocess, and
+"""tools/measure_latency.py on the demo's donna config, in a subprocess, and
 its whole-model mode on a plain (non-supernet) model config."""
 import json
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -11,14 +12,15 @@ from mmdonna.latency import run_measure_latency
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(ROOT, 'tools', 'measure_latency.py')
-BKD = osp.join(ROOT, 'configs', 'classification', 'mobilenetv2_digits_bkd.py')
-HOST = osp.join(ROOT, 'configs', '_base_', 'latency', 'host_ort.py')
+DEMO = osp.join(ROOT, 'configs', 'classification',
+                'mobilenetv2_digits_search.py')
 
 
 def _run(args, cwd):
     proc = subprocess.run(
         [sys.executable, TOOL] + args,
         cwd=cwd,
+        env=dict(os.environ, PYTHONPATH=ROOT),
         capture_output=True,
         text=True,
         timeout=900)
@@ -33,12 +35,11 @@ def _result(proc):
 
 def test_lut_and_validation_on_the_digits_config(tmp_path):
     cfg = tmp_path / 'digits_latency.py'
-    # the digits BKD config with the host target, tiny repeats for speed
-    cfg.write_text(f'_base_ = [{BKD!r}, {HOST!r}]\n'
-                   'latency = dict(targets=[dict(\n'
-                   "    type='mmdonna.OnnxRuntimeEstimator', warmup=1,\n"
-                   "    repeats=2, clock='thread_cpu')], calibrate=1,\n"
-                   '    passes=1)\n')
+    # the demo config with the host target, tiny repeats for speed
+    cfg.write_text(f'_base_ = [{DEMO!r}]\n'
+                   'donna = dict(latency=dict(\n'
+                   '    targets=[dict(warmup=1, repeats=2)], calibrate=1,\n'
+                   '    passes=1))\n')
     work = tmp_path / 'work'
     proc = _run([
         str(cfg), '--work-dir',

@@ -1,4 +1,4 @@
-"""End to end on tiny settings: tools/search.py's pipeline on the EDSR
+"""End to end on tiny settings: tools/search.py's stages on the EDSR
 search config (BKD, library, LUT, KD filter, NSGA-II, hardware in the
 loop, export of the front into the stock mmagic editor, KD finetuning with
 the stock Runner and mmagic's PSNR next to the teacher's) and ONNX export of
@@ -16,7 +16,7 @@ from mmengine.runner.checkpoint import find_latest_checkpoint, load_checkpoint
 
 from mmdonna.export.onnx_export import build_deploy_model, export_onnx
 from mmdonna.registry import MODELS
-from mmdonna.search.pipeline import run_pipeline
+from mmdonna.stages import run_stages, supernet_model
 from .utils import CONFIGS, random_teacher_checkpoint, tiny_search_config
 
 
@@ -24,8 +24,9 @@ def test_sr_search_export_finetune_onnx(tmp_path):
     work_dir = str(tmp_path / 'search')
     os.makedirs(work_dir)
     teacher = random_teacher_checkpoint('sr', str(tmp_path / 'teacher.pth'))
-    cfg = tiny_search_config('sr', work_dir, teacher)
-    stages = dict((s, status) for s, status, _ in run_pipeline(cfg, work_dir))
+    cfg = tiny_search_config('sr', teacher)
+    ctx = run_stages(cfg, work_dir)
+    stages = dict((s, status) for s, status, _ in ctx.rows)
     assert stages['teacher'] == 'given' and stages['bkd'] == 'done'
     assert stages['export'] == 'done' and stages['finetune'] == 'done'
     for name in ('block_library.json', 'latency_lut.json', 'pareto.json',
@@ -47,7 +48,7 @@ def test_sr_search_export_finetune_onnx(tmp_path):
     py = osp.join(work_dir, 'subnets', front[-1]['name'] + '.py')
     sub = Config.fromfile(py)
     init_default_scope('mmagic')
-    supernet = MODELS.build(cfg.model)
+    supernet = MODELS.build(supernet_model(cfg))
     load_checkpoint(
         supernet,
         find_latest_checkpoint(osp.join(work_dir, 'bkd')),

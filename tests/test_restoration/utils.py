@@ -7,6 +7,8 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import save_checkpoint
 
+from mmdonna.stages import bkd_config
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = osp.join(ROOT, 'configs', 'restoration')
 #: A few options of every restoration family.
@@ -78,64 +80,53 @@ def random_teacher_checkpoint(task: str, path: str, seed: int = 0) -> str:
     return path
 
 
+def tiny_donna_config(task: str,
+                      teacher_checkpoint: str,
+                      bkd_iters: int = 30) -> Config:
+    """The task's search config (the stock teacher config and its donna
+    section) on tiny settings: tiny teacher and data, 2 blocks x 4 options,
+    32x32 block shapes."""
+    cfg = Config.fromfile(
+        osp.join(CONFIGS, TASKS[task]['prefix'] + '_search.py'))
+    cfg.model.generator.update(TASKS[task]['generator'])
+    tiny_data(cfg, task)
+    cfg.default_hooks.logger.interval = 10
+    cfg.donna.update(
+        teacher_checkpoint=teacher_checkpoint,
+        input_shape=(3, 32, 32),
+        blocks=[
+            dict(path=p, options=TINY_OPTIONS) for p in TASKS[task]['paths']
+        ],
+        bkd=dict(iters=bkd_iters, train_options='all'))
+    return cfg
+
+
 def tiny_bkd_config(task: str,
                     work_dir: str,
                     teacher_checkpoint: str,
                     iters: int = 30) -> Config:
-    cfg = Config.fromfile(osp.join(CONFIGS, TASKS[task]['prefix'] + '_bkd.py'))
+    """The BKD run derived from :func:`tiny_donna_config`, its library in
+    its own work dir."""
+    cfg = bkd_config(
+        tiny_donna_config(task, teacher_checkpoint, iters), teacher_checkpoint)
     cfg.work_dir = work_dir
-    cfg.model.teacher.generator.update(TASKS[task]['generator'])
-    cfg.model.teacher_checkpoint = teacher_checkpoint
-    cfg.model.input_shape = (3, 32, 32)
-    cfg.model.train_options = 'all'
-    cfg.model.blocks = [
-        dict(path=p, options=TINY_OPTIONS) for p in TASKS[task]['paths']
-    ]
-    tiny_data(cfg, task)
-    cfg.train_cfg.max_iters = iters
-    cfg.param_scheduler.T_max = iters
-    cfg.default_hooks.checkpoint.interval = iters
-    cfg.default_hooks.logger.interval = 10
+    cfg.custom_hooks[0].out_file = 'block_library.json'
     return cfg
 
 
 def tiny_search_config(task: str,
-                       work_dir: str,
                        teacher_checkpoint: str,
                        bkd_iters: int = 20,
                        finetune_iters: int = 8) -> Config:
-    """The task's search config on tiny settings: tiny teacher, 2 blocks x
-    4 options, 32x32 latency input, few timing runs, a small NSGA-II."""
-    cfg = Config.fromfile(
-        osp.join(CONFIGS, TASKS[task]['prefix'] + '_search.py'))
-    bkd = tiny_bkd_config(task, work_dir, teacher_checkpoint, bkd_iters)
-    cfg.work_dir = work_dir
-    cfg.model = bkd.model
-    # 2 x 2 architectures: a small front, so few subnets to export
-    for block in cfg.model.blocks:
+    """:func:`tiny_donna_config` for the whole pipeline: 2 x 2
+    architectures (a small front, few subnets to export), few timing runs,
+    a small NSGA-II, a short finetune of the middle of the front."""
+    cfg = tiny_donna_config(task, teacher_checkpoint, bkd_iters)
+    for block in cfg.donna.blocks:
         block.options = [TINY_OPTIONS[0], TINY_OPTIONS[3]]
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        if cfg.get(key):
-            cfg[key] = bkd[key]
-    cfg.bkd_custom_hooks = bkd.custom_hooks
-    cfg.bkd_train_cfg.max_iters = bkd_iters
-    cfg.bkd_param_scheduler.T_max = bkd_iters
-    cfg.default_hooks.checkpoint.interval = bkd_iters
-    cfg.default_hooks.logger.interval = 10
-    cfg.latency.targets[0].update(warmup=1, repeats=3)
-    cfg.latency.calibrate = 2
-    cfg.latency.passes = 1
-    cfg.train_cfg.update(pop_size=8, n_gen=3, num_random_samples=50)
-    # the exported subnets train with the teacher config's data: shrink it
-    # through a tiny copy of the teacher config
-    teacher = tiny_teacher_config(task, work_dir)
-    teacher_file = osp.join(work_dir, 'tiny_teacher.py')
-    teacher.dump(teacher_file)
-    cfg.teacher_config = teacher_file
-    n = finetune_iters
-    cfg.finetune.train_cfg.update(max_iters=n, val_interval=n)
-    cfg.finetune.param_scheduler.T_max = n
-    cfg.finetune.default_hooks.checkpoint.interval = n
-    cfg.finetune.default_hooks.logger.interval = 4
-    cfg.finetune_front = dict(num=1, metric='PSNR')
+    cfg.donna.latency = dict(
+        targets=[dict(warmup=1, repeats=3)], calibrate=2, passes=1)
+    cfg.donna.search = dict(pop_size=8, n_gen=3, num_random_samples=50)
+    cfg.donna.finetune.update(models='middle', iters=finetune_iters)
+    cfg.default_hooks.logger.interval = 4
     return cfg

@@ -241,10 +241,10 @@ def test_choose_algorithm():
     other = NotAdditive(obj.surrogate)
     algorithm, reason = choose_algorithm('auto', other)
     assert algorithm == 'nsga2' and 'does not add up' in reason
-    with pytest.raises(ValueError, match='train_cfg.algorithm') as e:
+    with pytest.raises(ValueError, match='search.algorithm') as e:
         choose_algorithm('exact', other)
     assert '\n' not in str(e.value)
-    with pytest.raises(ValueError, match='train_cfg.algorithm'):
+    with pytest.raises(ValueError, match='search.algorithm'):
         choose_algorithm('random', obj.surrogate)
     with pytest.raises(ValueError, match='add up'):
         search_exact(

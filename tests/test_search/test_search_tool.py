@@ -1,6 +1,7 @@
 """``tools/search.py CONFIG`` end to end in a subprocess, from nothing (no
 teacher checkpoint) on a tiny version of the digits search config; a second
 run skips every stage."""
+import glob
 import json
 import os
 import os.path as osp
@@ -10,60 +11,63 @@ import sys
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TINY = '''
 _base_ = ['{root}/configs/classification/mobilenetv2_digits_search.py']
-model = dict(
-    teacher_checkpoint='{work}/no_such_teacher',
+small = dict(batch_size=32, dataset=dict(indices=64))
+# the teacher: the user's config, shortened
+train_cfg = dict(max_epochs=1)
+train_dataloader = small
+val_dataloader = dict(dataset=dict(indices=16))
+donna = dict(
+    _delete_=True,
     blocks=[
         dict(path='backbone.layer2',
              options=[dict(type='MBConv', kernel=3, expand=[3, 6])]),
         dict(path='backbone.layer3',
              options=[dict(type='MBConv', kernel=3, expand=[3, 6]),
                       dict(type='ResBlock')]),
-    ])
-small = dict(batch_size=32, dataset=dict(indices=64))
-teacher_cfg_options = dict(train_cfg=dict(max_epochs=1),
-                           train_dataloader=small,
-                           val_dataloader=dict(dataset=dict(indices=16)))
-train_dataloader = small
-bkd_train_cfg = dict(max_epochs=1)
-bkd_custom_hooks = [
-    dict(type='mmdonna.BlockLibraryHook', max_batches=1,
-         dataloader=dict(batch_size=16, num_workers=0,
-                         dataset=dict(type='mmdonna.DigitsDataset',
-                                      split='val', img_size=32,
-                                      pipeline=[dict(type='PackInputs')]),
-                         sampler=dict(type='DefaultSampler', shuffle=False)))
-]
-latency = dict(
-    targets=[dict(type='mmdonna.OnnxRuntimeEstimator', warmup=1,
-                  repeats=3)],
-    calibrate=0, passes=1)
-kd_filter = dict(min_keep=2, max_cost_ratio=dict())
-train_cfg = dict(pop_size=6, n_gen=3, num_random_samples=50)
-finetune_front = dict(num=0)  # finetuning has its own tests
-# a 1-epoch teacher on 64 images is at chance: the check runs (and is
-# tested on its own), the floor is lifted for this test of the stages
-teacher_check = dict(min=0.0)
+    ],
+    input_shape=(3, 32, 32),
+    teacher_checkpoint='{work}/no_such_teacher',
+    bkd=dict(epochs=1, library_batches=1),
+    latency=dict(targets=[dict(warmup=1, repeats=3)], calibrate=0, passes=1),
+    filter=dict(max_cost_ratio=dict()),
+    search=dict(pop_size=6, n_gen=3, num_random_samples=50),
+    finetune=dict(models=None),  # finetuning has its own tests
+    # a 1-epoch teacher on 64 images is at chance: the check runs (and is
+    # tested on its own), the floor is lifted for this test of the stages
+    teacher_check=dict(min=0.0))
 '''
 STAGES = ('teacher', 'bkd', 'library', 'latency LUT', 'filter', 'search',
           'hardware in the loop', 'export')
 
 
-def run_tool(cfg, work):
+def tool(cfg, work, *args):
     env = dict(os.environ, PYTHONPATH=ROOT)
-    proc = subprocess.run([
+    return subprocess.run([
         sys.executable,
-        osp.join(ROOT, 'tools/search.py'), cfg, '--work-dir', work
+        osp.join(ROOT, 'tools/search.py'), cfg, '--work-dir', work, *args
     ],
                           cwd=ROOT,
                           env=env,
                           capture_output=True,
                           text=True,
                           timeout=1200)
+
+
+def run_tool(cfg, work, *args):
+    """The tool's rows by stage; its console is quiet: one line per stage,
+    the final table and where the work dir is, nothing on stderr."""
+    proc = tool(cfg, work, *args)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    lines = proc.stdout.splitlines()
+    assert len(lines) <= 25, proc.stdout
+    assert not proc.stderr.strip(), proc.stderr[-3000:]
+    for noise in ('mmengine - INFO', 'Did not find last_checkpoint',
+                  'Loads checkpoint', 'System environment', 'Config:'):
+        assert noise not in proc.stdout, noise
     status = {}
-    for line in proc.stdout.splitlines():
+    for line in lines:
         stage, _, rest = line.partition(':')
-        if stage.strip() in STAGES + ('plots and report', 'teacher check'):
+        if stage.strip() in STAGES + ('report', 'teacher check'):
             status[stage.strip()] = rest.split()[0]
     return status
 
@@ -105,3 +109,19 @@ def test_search_tool_from_nothing_then_everything_skipped(tmp_path):
         assert second[stage] == 'skipped', (stage, second)
     for f, t in mtimes.items():
         assert osp.getmtime(osp.join(work, f)) == t, f
+    # every Runner's full log went to its work dir
+    logs = glob.glob(osp.join(work, 'teacher', '*', '*.log'))
+    assert logs and 'Config:' in open(logs[0]).read()
+    assert glob.glob(osp.join(work, 'logs', 'donna_*.log'))
+
+    # one stage alone, the earlier ones only found
+    third = run_tool(str(cfg), work, '--stage', 'search')
+    assert list(third) == [
+        'teacher', 'bkd', 'library', 'latency LUT', 'filter', 'search'
+    ]
+    # a stage whose inputs are missing: one line, status 2
+    other = str(tmp_path / 'other')
+    proc = tool(str(cfg), other, '--stage', 'lut')
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    (line, ) = proc.stderr.strip().splitlines()
+    assert line.startswith('error: ') and '--stage teacher' in line

@@ -1,7 +1,9 @@
 # Latency target: an Android phone over ADB, timed on the device by
 # onnxruntime's onnxruntime_perf_test (build it for Android, then
 #   adb push onnxruntime_perf_test /data/local/tmp/
-# ). `adb devices` gives the serial.
+# ). `adb devices` gives the serial. Use it in a NAS config with
+#   _base_ = [<your config>, '../_base_/latency/android_adb.py']
+#   donna = dict(..., latency={{_base_.latency}})
 latency = dict(
     targets=[
         dict(

@@ -1,8 +1,9 @@
-# Latency target: this machine's CPU through ONNX Runtime. Inherit it in a
-# bkd/search config (`_base_ = [..., '../_base_/latency/host_ort.py']`), then
-#   python tools/measure_latency.py CONFIG --lut --validate 10
-# (mmdonna.latency.DEFAULT_LATENCY, used by configs without `latency`, is the
-# same target.)
+# Latency target: this machine's CPU through ONNX Runtime. It is the default
+# of a donna section (mmdonna.latency.DEFAULT_LATENCY is the same target);
+# to use a file like this one, inherit it and point the section at it:
+#   _base_ = [<your config>, '../_base_/latency/host_ort.py']
+#   donna = dict(..., latency={{_base_.latency}})
+# then python tools/measure_latency.py CONFIG --lut --validate 10
 latency = dict(
     targets=[
         dict(

@@ -1,8 +1,8 @@
 # YOLOP-tiny on the real BDD100K in YOLOP's layout under data/bdd100k/ (see
 # projects/yolop/README.md for the download), at YOLOP's 640x384 input:
 #   python tools/train.py projects/yolop/configs/yolop_tiny_bdd100k_teacher.py
-# A search on it is the generated-data trio with teacher_config pointing
-# here and model.input_shape=(3, 384, 640).
+# The search on it: yolop_tiny_bdd100k_search.py (this config plus a donna
+# section).
 _base_ = [
     'mmdet::_base_/default_runtime.py',
     './_base_/models/yolop_tiny.py',

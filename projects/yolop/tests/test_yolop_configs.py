@@ -5,6 +5,7 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
+from mmdonna.stages import bkd_config, donna_settings, finetune_metric
 from .yolop_test_utils import CONFIGS
 
 PARSED = sorted(
@@ -16,7 +17,7 @@ PARSED = sorted(
 def test_config_parses_and_loads_the_project(path):
     cfg = Config.fromfile(path)
     assert 'projects.yolop.yolop' in cfg.custom_imports.imports
-    model = cfg.model.get('teacher', cfg.model)
+    model = cfg.model
     assert model.type == 'mmdonna.YOLOP'
     assert model.backbone.type == 'CSPDarknet'
 
@@ -31,10 +32,13 @@ def test_real_data_config_points_at_bdd100k():
     assert cfg.custom_hooks[0].input_shape == (3, 384, 640)
 
 
-def test_search_config_cuts_the_encoder_stages():
-    cfg = Config.fromfile(osp.join(CONFIGS, 'yolop_tiny_generated_search.py'))
-    assert [b.path for b in cfg.model.blocks
+@pytest.mark.parametrize(
+    'name', ['yolop_tiny_generated_search.py', 'yolop_tiny_bdd100k_search.py'])
+def test_search_config_cuts_the_encoder_stages(name):
+    cfg = Config.fromfile(osp.join(CONFIGS, name))
+    settings = donna_settings(cfg)
+    assert [b['path'] for b in settings['blocks']
             ] == [f'backbone.stage{i}' for i in range(1, 5)]
-    assert cfg.model.component == 'backbone'
-    assert cfg.train_cfg.type == 'mmdonna.DonnaSearchLoop'
-    assert cfg.finetune_front.metric == 'yolop/det_mAP50'
+    assert settings['component'] == 'backbone'
+    assert finetune_metric(cfg) == 'yolop/det_mAP50'
+    assert bkd_config(cfg).model.teacher == cfg.model.to_dict()

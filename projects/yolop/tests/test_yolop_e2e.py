@@ -44,20 +44,16 @@ val_loader = dict(
                  split='val', test_mode=True, pipeline=test_pipeline,
                  generate=dict(num_images=4, seed=1, **gen)))
 '''
-TEACHER = '''
-_base_ = ['{configs}/yolop_tiny_generated_teacher.py']
+SEARCH = '''
+_base_ = ['{configs}/yolop_tiny_generated_search.py']
 ''' + DATA + '''
+# the teacher: the stock config, shortened
 val_dataloader = val_loader
 test_dataloader = val_loader
 train_cfg = dict(max_epochs=1, val_interval=1)
 param_scheduler = [dict(type='ConstantLR', factor=1.0)]
 custom_hooks = [dict(type='mmdonna.DetectorFitHook', input_shape=(3, 64, 96))]
-'''
-SEARCH = '''
-_base_ = ['{configs}/yolop_tiny_generated_search.py']
-teacher_config = '{tmp}/tiny_teacher.py'
-''' + DATA + '''
-model = dict(
+donna = dict(
     input_shape=(3, 64, 96),
     blocks=[
         dict(path='backbone.stage2',
@@ -66,21 +62,12 @@ model = dict(
         dict(path='backbone.stage3',
              options=[dict(type='MBConv', kernel=3, expand=3),
                       dict(type='ResBlock')]),
-    ])
-bkd_train_cfg = dict(max_epochs=1)
-bkd_param_scheduler = dict(T_max=1)
-bkd_custom_hooks = [
-    dict(type='mmdonna.BlockLibraryHook', dataloader=val_loader)
-]
-latency = dict(
-    targets=[dict(type='mmdonna.OnnxRuntimeEstimator', clock='thread_cpu',
-                  cache_flush_mb=4, warmup=1, repeats=3)],
-    calibrate=0, passes=1)
-kd_filter = dict(min_keep=2, max_cost_ratio=dict())
-train_cfg = dict(pop_size=4, n_gen=2, num_random_samples=8)
-finetune = dict(
-    train_cfg=dict(type='EpochBasedTrainLoop', max_epochs=1, val_interval=1),
-    param_scheduler=[dict(type='ConstantLR', factor=1.0)])
+    ],
+    bkd=dict(epochs=1),
+    latency=dict(targets=[dict(warmup=1, repeats=3)], calibrate=0, passes=1),
+    filter=dict(max_cost_ratio=dict()),
+    search=dict(pop_size=4, n_gen=2, num_random_samples=8),
+    finetune=dict(epochs=1))
 '''
 METRICS = ('yolop/det_mAP50', 'yolop/det_recall', 'yolop/da_mIoU',
            'yolop/ll_IoU', 'yolop/ll_acc')
@@ -100,7 +87,6 @@ def _run(args, cwd):
 
 def test_yolop_search_end_to_end_on_tiny_settings(tmp_path):
     fmt = dict(configs=CONFIGS, tmp=str(tmp_path), data=str(tmp_path / 'data'))
-    (tmp_path / 'tiny_teacher.py').write_text(TEACHER.format(**fmt))
     cfg = tmp_path / 'tiny_search.py'
     cfg.write_text(SEARCH.format(**fmt))
     work = tmp_path / 'work'

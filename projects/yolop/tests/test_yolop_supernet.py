@@ -1,6 +1,5 @@
 """YOLOP as a DONNA teacher: cut points in the encoder, block shapes, one
 BKD step, and a searched encoder in the stock neck and heads."""
-import copy
 import os.path as osp
 
 import torch
@@ -10,21 +9,20 @@ from mmengine.registry import init_default_scope
 from mmdonna.export import TensorForward
 from mmdonna.export.subnet_export import student_config
 from mmdonna.registry import MODELS
+from mmdonna.stages import supernet_model
 from .yolop_test_utils import CONFIGS, fake_batch
 
 
 def _supernet():
-    cfg = Config.fromfile(osp.join(CONFIGS, 'yolop_tiny_generated_bkd.py'))
-    model = copy.deepcopy(cfg.model.to_dict())
-    model['teacher_checkpoint'] = None
-    model['input_shape'] = (3, 64, 96)
-    for b in model['blocks']:
-        b['options'] = [
+    cfg = Config.fromfile(osp.join(CONFIGS, 'yolop_tiny_generated_search.py'))
+    cfg.donna.input_shape = (3, 64, 96)
+    for b in cfg.donna.blocks:
+        b.options = [
             dict(type='MBConv', kernel=3, expand=3),
             dict(type='ResBlock', groups=4, width=0.5)
         ]
     init_default_scope('mmdet')
-    return MODELS.build(model)
+    return MODELS.build(supernet_model(cfg))
 
 
 def test_encoder_stages_are_the_blocks_with_their_shapes():

@@ -7,8 +7,10 @@ from typing import Dict, List, Optional, Sequence
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+from mmdonna.stages import donna_settings, teacher_config
+from mmdonna.stages.markers import marker_checkpoint
 from mmdonna.utils import atomic_write_json, latest_checkpoint
-from mmdonna.utils.config import load_config, validation_config
+from mmdonna.utils.config import validation_config
 
 #: The reported metrics, in table order, with their column titles.
 COLUMNS = (('yolop/det_mAP50',
@@ -28,16 +30,19 @@ def _checkpoint(path: str, what: str) -> str:
 
 
 def teacher_checkpoint(cfg: Config, work_dir: str) -> str:
-    """The teacher weights the search used: ``model.teacher_checkpoint``, or
+    """The teacher weights the search used: ``donna.teacher_checkpoint``, or
     the one ``tools/search.py`` trained into ``<work_dir>/teacher``."""
-    given = cfg.model.get('teacher_checkpoint')
+    given = donna_settings(cfg)['teacher_checkpoint']
     if given and osp.exists(given):
         return _checkpoint(given, 'teacher')
-    marker = osp.join(work_dir, 'teacher', 'teacher_done.json')
+    tdir = osp.join(work_dir, 'teacher')
+    marker = osp.join(tdir, 'teacher_done.json')
     if osp.isfile(marker):
         with open(marker) as f:
-            return _checkpoint(json.load(f)['checkpoint'], 'teacher')
-    return _checkpoint(osp.join(work_dir, 'teacher'), 'teacher')
+            found = marker_checkpoint(json.load(f), tdir)
+        if found:
+            return found
+    return _checkpoint(tdir, 'teacher')
 
 
 def evaluate(model_cfg: Config, checkpoint: str, work_dir: str,
@@ -59,7 +64,7 @@ def evaluate_search(cfg: Config,
     ``work_dir`` (``finetune_results.json``) on the validation split.
 
     Args:
-        cfg (Config): The search config.
+        cfg (Config): The search config (its ``donna`` section).
         work_dir (str): Its work dir.
         finetuned (Sequence[str]): Further finetune configs of exported
             subnets (e.g. the trio's ``*_finetune.py``), evaluated from the
@@ -74,10 +79,10 @@ def evaluate_search(cfg: Config,
     if not osp.isfile(results):
         raise FileNotFoundError(
             f'{results} does not exist; run tools/search.py on the search '
-            f'config (with finetune_front.num >= 1) first')
+            f'config (with donna.finetune.models set) first')
     with open(results) as f:
         front_rows = json.load(f)['rows']
-    tcfg = load_config(cfg.teacher_config)
+    tcfg = teacher_config(cfg)
     teacher = evaluate(tcfg, teacher_checkpoint(cfg, work_dir),
                        osp.join(work_dir, 'eval', 'teacher'), 'teacher_eval')
     rows = []

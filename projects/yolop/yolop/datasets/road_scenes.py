@@ -23,9 +23,10 @@ from typing import List, Sequence, Tuple
 
 import numpy as np
 
+from mmdonna import formats
 from mmdonna.utils import atomic_write_json, config_hash
 
-FORMAT = 'mmdonna.yolop_road_scenes.v1'
+FORMAT = formats.YOLOP_ROAD_SCENES
 #: BDD100K categories the generator draws as vehicles.
 VEHICLES = ('car', 'bus', 'truck')
 #: The YOLOP folders of one split, relative to the data root.

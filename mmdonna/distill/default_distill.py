@@ -1,0 +1,54 @@
+"""Where finetuning distils from the teacher when a config does not say."""
+from typing import List
+
+from torch import nn
+
+
+def default_distill(model: nn.Module) -> List[dict]:
+    """Distillation points of the usual mm model kinds, found on the built
+    student (the teacher has the same module names outside the searched
+    blocks):
+
+    - an mmagic editor (``generator``): L1 between the output images;
+    - an mmdet detector with an FPN (``neck.fpn_convs``): the NSR of every
+      pyramid level, weights summing to 1 (the feature term stays about one
+      detection loss);
+    - an mmpretrain classifier (``head.fc``): KL divergence of the logits at
+      temperature 4.
+
+    Raises:
+        ValueError: none of these; the message names
+            ``donna.finetune.distill``.
+    """
+    names = dict(model.named_modules())
+    if 'generator' in names:
+        return [
+            dict(
+                student='generator',
+                teacher='generator',
+                loss=dict(type='mmagic.L1Loss', loss_weight=1.0))
+        ]
+    levels = sorted(
+        int(n.rsplit('.', 1)[1]) for n in names
+        if n.startswith('neck.fpn_convs.') and n.count('.') == 2)
+    if levels:
+        return [
+            dict(
+                student=f'neck.fpn_convs.{i}',
+                teacher=f'neck.fpn_convs.{i}',
+                loss=dict(type='mmdonna.NSRLoss', loss_weight=1 / len(levels)))
+            for i in levels
+        ]
+    if 'head.fc' in names:
+        return [
+            dict(
+                student='head.fc',
+                teacher='head.fc',
+                loss=dict(
+                    type='mmdonna.KLDivergence', tau=4.0, loss_weight=1.0))
+        ]
+    raise ValueError(
+        'no default distillation point for this model (no generator, '
+        'neck.fpn_convs or head.fc): set donna.finetune.distill, e.g. '
+        "[dict(student='neck.0', teacher='neck.0', "
+        "loss=dict(type='mmdonna.NSRLoss'))]")
