@@ -11,8 +11,8 @@ from .finetune import choose_models, finetune, format_table
 from .pipeline import STAGES, run_stages, stage_names
 from .predictor import collect_predictor_results, finetune_accuracy, predictor
 from .quiet_runner import QuietRunner, build_runner
-from .run_once import finetuned_checkpoint
 from .report import report, summary_table, write_search_report
+from .run_once import finetuned_checkpoint
 from .search import hil, kd_filter, lut, search
 from .stage_context import StageContext
 from .teacher import chance_level, evaluate_teacher, teacher, teacher_check
@@ -23,8 +23,9 @@ __all__ = [
     'build_runner', 'chance_level', 'choose_models',
     'collect_predictor_results', 'donna_settings', 'evaluate_teacher',
     'export', 'finetune', 'finetune_accuracy', 'finetune_metric',
-    'finetune_overrides', 'finetuned_checkpoint', 'format_table', 'hil', 'is_donna_config',
-    'kd_filter', 'latency_config', 'lut', 'predictor', 'report', 'run_stages',
-    'search', 'stage_names', 'summary_table', 'supernet_model', 'teacher',
-    'teacher_check', 'teacher_config', 'write_search_report'
+    'finetune_overrides', 'finetuned_checkpoint', 'format_table', 'hil',
+    'is_donna_config', 'kd_filter', 'latency_config', 'lut', 'predictor',
+    'report', 'run_stages', 'search', 'stage_names', 'summary_table',
+    'supernet_model', 'teacher', 'teacher_check', 'teacher_config',
+    'write_search_report'
 ]
