@@ -12,6 +12,7 @@ from .pipeline import STAGES, run_stages, stage_names
 from .predictor import collect_predictor_results, finetune_accuracy, predictor
 from .quiet_runner import QuietRunner, build_runner
 from .report import report, summary_table, write_search_report
+from .rerank import rerank
 from .run_once import finetuned_checkpoint
 from .search import hil, kd_filter, lut, search
 from .stage_context import StageContext
@@ -25,7 +26,7 @@ __all__ = [
     'export', 'finetune', 'finetune_accuracy', 'finetune_metric',
     'finetune_overrides', 'finetuned_checkpoint', 'format_table', 'hil',
     'is_donna_config', 'kd_filter', 'latency_config', 'lut', 'predictor',
-    'report', 'run_stages', 'search', 'stage_names', 'summary_table',
+    'report', 'rerank', 'run_stages', 'search', 'stage_names', 'summary_table',
     'supernet_model', 'teacher', 'teacher_check', 'teacher_config',
     'write_search_report'
 ]

@@ -93,6 +93,16 @@ DEFAULTS: Dict[str, Any] = dict(
         operators='ordinal',
         hardware_in_the_loop=True,
         num_random_samples=1000),
+    # the front re-scored by the one-shot quality of its assembled BKD
+    # subnets (BN re-estimated, task metric on held-out batches, ~1 s per
+    # architecture on the demo); finetuning picks from the re-ranked front
+    rerank=dict(
+        enabled=True,
+        max_archs=32,  # spread over each front (None: all of it)
+        metric=None,  # default: the finetune metric
+        higher_is_better=True,
+        bn_batches=None,  # default: bkd.bn_calib_batches
+        val_batches=None),  # default: the whole val_dataloader
     finetune=dict(
         # 'fastest', 'middle', 'best' (of each front), a list of them, a
         # number spread over the front, dict(latency_ms=...) (the best
@@ -123,7 +133,7 @@ DEFAULTS: Dict[str, Any] = dict(
 )
 
 #: Sub-sections merged key by key over their defaults.
-_MERGED = ('teacher_check', 'bkd', 'search', 'finetune', 'predictor')
+_MERGED = ('teacher_check', 'bkd', 'search', 'rerank', 'finetune', 'predictor')
 #: Sub-sections with a ``type``: merged over the default of the same type,
 #: replaced by another type.
 _TYPED = ('surrogate', 'filter')

@@ -29,14 +29,20 @@ def pick_front(front: List[dict], num: int) -> List[dict]:
     return [front[int(round(i))] for i in idx]
 
 
-def _latency(arch: dict) -> float:
+def arch_latency(arch: dict) -> float:
+    """Its measured latency, or its LUT latency when unmeasured."""
     v = arch.get('latency_measured_ms')
     return arch['latency_lut_ms'] if v is None else v
 
 
-def choose_models(front: List[dict], models: Union[str, int, list, dict,
-                                                   None]) -> List[dict]:
+def choose_models(front: List[dict],
+                  models: Union[str, int, list, dict, None],
+                  rerank: Optional[dict] = None) -> List[dict]:
     """The front architectures ``donna.finetune.models`` names.
+
+    When the front was re-ranked (``rerank``: the record of the rerank
+    stage, whose entries carry ``one_shot`` and ``rerank_front``), the picks
+    come from the re-ranked front and "best" is the best one-shot quality.
 
     Args:
         front (list[dict]): One target's front, fastest first.
@@ -45,12 +51,24 @@ def choose_models(front: List[dict], models: Union[str, int, list, dict,
             :func:`pick_front`), ``dict(latency_ms=x)`` (the best whose
             measured latency, or LUT latency when unmeasured, is at most
             ``x``), or None / 0 / [] for none.
+        rerank (dict, optional): ``pareto.json``'s ``rerank`` record.
+            Defaults to None.
 
     Raises:
         DonnaConfigError: anything else.
     """
     if not models or not front:
         return []
+    reranked = [a for a in front if a.get('rerank_front')]
+    sign = -1.0 if (rerank or {}).get('higher_is_better', True) else 1.0
+    if rerank is not None and reranked:
+        front = reranked
+
+    def quality(a: dict) -> float:  # lower is better
+        if rerank is not None and reranked:
+            return sign * a['one_shot']
+        return a['surrogate']
+
     if isinstance(models, bool):
         raise DonnaConfigError(f'donna.finetune.models={models!r}')
     if isinstance(models, int):
@@ -60,8 +78,9 @@ def choose_models(front: List[dict], models: Union[str, int, list, dict,
             raise DonnaConfigError(
                 f'donna.finetune.models={models!r}: a budget is '
                 f'dict(latency_ms=...)')
-        fits = [a for a in front if _latency(a) <= float(models['latency_ms'])]
-        return [min(fits, key=lambda a: a['surrogate'])] if fits else []
+        budget = float(models['latency_ms'])
+        fits = [a for a in front if arch_latency(a) <= budget]
+        return [min(fits, key=quality)] if fits else []
     names = [models] if isinstance(models, str) else list(models)
     out = []
     for name in names:
@@ -72,7 +91,7 @@ def choose_models(front: List[dict], models: Union[str, int, list, dict,
         arch = dict(
             fastest=front[0],
             middle=pick_front(front, 1)[0],
-            best=min(front, key=lambda a: a['surrogate']))[name]
+            best=min(front, key=quality))[name]
         if arch not in out:
             out.append(arch)
     return out
@@ -89,7 +108,7 @@ def finetune(ctx: StageContext) -> str:
     """
     models = ctx.settings['finetune']['models']
     picks = {
-        t: choose_models(entry['front'], models)
+        t: choose_models(entry['front'], models, ctx.pareto.get('rerank'))
         for t, entry in ctx.pareto['targets'].items()
     }
     if not any(picks.values()):

@@ -12,6 +12,7 @@ from .finetune import finetune
 from .predictor import predictor
 from .quiet_runner import stage_logger, warnings_to_file
 from .report import report
+from .rerank import rerank
 from .search import hil, kd_filter, lut, search
 from .stage_context import Row, StageContext
 from .teacher import teacher
@@ -24,6 +25,7 @@ STAGES: Dict[str, Callable[[StageContext], object]] = dict(
     filter=kd_filter,
     search=search,
     hil=hil,
+    rerank=rerank,
     export=export,
     finetune=finetune,
     report=report)

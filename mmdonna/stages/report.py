@@ -102,7 +102,10 @@ def summary_table(pareto: dict) -> str:
     the teacher (the console's table when nothing is finetuned)."""
     short = dict(pareto)
     short['targets'] = {
-        t: dict(e, front=choose_models(e['front'], list(PICKS)))
+        t:
+        dict(
+            e,
+            front=choose_models(e['front'], list(PICKS), pareto.get('rerank')))
         for t, e in pareto['targets'].items()
     }
     return front_table(short)

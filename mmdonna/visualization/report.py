@@ -41,21 +41,31 @@ def _fmt(v, spec='.3g') -> str:
 
 
 def front_table(pareto: dict) -> str:
-    """Markdown table of every target's front."""
+    """Markdown table of every target's front (with the one-shot quality
+    and whether the architecture stays on the re-ranked front, when the
+    rerank stage ran)."""
     stats = {e.get('metric') for e in pareto['targets'].values()} - {None}
     # the LUT's statistic, which hardware in the loop measures too
     stat = f', {stats.pop()[:-3]}' if len(stats) == 1 else ''
+    rerank = pareto.get('rerank')
+    extra = (f' one-shot {rerank["metric"]} | re-ranked front |'
+             if rerank else '')
     rows = [
         f'| target | name | latency LUT (ms) | latency measured (ms{stat}) | '
-        f'{pareto.get("metric_name", "surrogate")} | params (M) | '
-        'FLOPs (M) | code |', '|---|---|---|---|---|---|---|---|'
+        f'{pareto.get("metric_name", "surrogate")} |{extra} params (M) | '
+        'FLOPs (M) | code |', '|---|---|---|---|---|' +
+        ('---|---|' if rerank else '') + '---|---|---|'
     ]
     for t, entry in pareto['targets'].items():
         for a in entry['front']:
+            cells = ''
+            if rerank:
+                cells = (f' {_fmt(a.get("one_shot"), ".4g")} | '
+                         f'{"yes" if a.get("rerank_front") else ""} |')
             rows.append(
                 f'| {t} | {a["name"]} | {_fmt(a["latency_lut_ms"])} | '
                 f'{_fmt(a.get("latency_measured_ms"))} | '
-                f'{_fmt(a["surrogate"], ".4g")} | '
+                f'{_fmt(a["surrogate"], ".4g")} |{cells} '
                 f'{_fmt(a["params"] / 1e6 if a.get("params") else None)} | '
                 f'{_fmt(a["flops"] / 1e6 if a.get("flops") else None)} | '
                 f'{a["code"]} |')

@@ -37,7 +37,7 @@ donna = dict(
     teacher_check=dict(min=0.0))
 '''
 STAGES = ('teacher', 'bkd', 'library', 'latency LUT', 'filter', 'search',
-          'hardware in the loop', 'export')
+          'hardware in the loop', 'rerank', 'export')
 
 
 def tool(cfg, work, *args):
@@ -91,11 +91,26 @@ def test_search_tool_from_nothing_then_everything_skipped(tmp_path):
     assert entry['front'] and entry['teacher']['latency_measured_ms'] > 0
     for a in entry['front']:
         assert len(a['code']) == 2 and a['latency_measured_ms'] > 0
+    # the front re-ranked by one-shot quality: every member scored (a tiny
+    # front), the teacher too, and the re-ranked front non-dominated in
+    # (measured latency, one-shot accuracy)
+    assert pareto['rerank']['metric'] == 'accuracy/top1'
+    assert all(0 <= a['one_shot'] <= 100 for a in entry['front'])
+    assert 0 <= entry['teacher']['one_shot'] <= 100
+    kept = [a for a in entry['front'] if a['rerank_front']]
+    assert kept
+    for a in kept:
+        assert not any(b['latency_measured_ms'] <= a['latency_measured_ms']
+                       and b['one_shot'] >= a['one_shot'] and b is not a and
+                       (b['latency_measured_ms'], b['one_shot']) !=
+                       (a['latency_measured_ms'], a['one_shot'])
+                       for b in entry['front'])
+    assert osp.exists(osp.join(work, 'rerank', 'one_shot_scores.json'))
     for a in entry['front']:  # standalone subnets with BKD weights
         for ext in ('.py', '.pth'):
             assert osp.exists(osp.join(work, 'subnets', a['name'] + ext))
     report = open(osp.join(work, 'report.md')).read()
-    for stage in ('teacher', 'bkd', 'search', 'hardware in the loop',
+    for stage in ('teacher', 'bkd', 'search', 'hardware in the loop', 'rerank',
                   'export'):
         assert f'| {stage} | done |' in report
 
