@@ -4,6 +4,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
+from mmengine.config import ConfigDict
 from mmengine.logging import MessageHub
 from mmengine.model import BaseModel
 from mmengine.runner.checkpoint import load_checkpoint
@@ -100,7 +101,9 @@ class DonnaSupernet(BaseModel):
         if train_options not in ('sample', 'all'):
             raise ValueError(f'model.train_options={train_options!r}; use '
                              f"'sample' or 'all'")
-        teacher_cfg = copy.deepcopy(teacher)
+        # a ConfigDict as a Runner would pass: heads read their test_cfg by
+        # attribute (mmdet's ``cfg.min_bbox_size``)
+        teacher_cfg = ConfigDict(copy.deepcopy(teacher))
         if data_preprocessor is not None:
             teacher_cfg.setdefault('data_preprocessor',
                                    copy.deepcopy(data_preprocessor))

@@ -10,6 +10,8 @@ architectures instead of 20-30 finetuned ones) and to re-rank a few
 candidates.
 """
 import copy
+import inspect
+import logging
 import os.path as osp
 from typing import Dict, Iterable, Optional, Sequence
 
@@ -40,6 +42,10 @@ def evaluate_model(model: torch.nn.Module,
     validation loop calls it."""
     was = model.training
     model.eval()
+    for metric in evaluator.metrics:
+        metric.results.clear()
+        if hasattr(metric, 'prepare'):  # mmagic's metrics (MultiValLoop)
+            metric.prepare(model, loader)
     n = 0
     try:
         for data in take(loader, max_batches or 1 << 62):
@@ -50,7 +56,14 @@ def evaluate_model(model: torch.nn.Module,
         model.train(was)
     if n == 0:
         raise ValueError('one-shot evaluation got no held-out samples')
-    return evaluator.evaluate(n)
+    metrics = {}
+    for metric in evaluator.metrics:
+        if bool(inspect.signature(metric.evaluate).parameters):
+            metrics.update(metric.evaluate(n))
+        else:  # mmagic's sample-wise metrics: the size from prepare()
+            metric.size = n
+            metrics.update(metric.evaluate())
+    return metrics
 
 
 class OneShotData:
@@ -74,11 +87,15 @@ class OneShotData:
                 copy.deepcopy(teacher_cfg.train_dataloader.to_dict()))
             self.val_loader = Runner.build_dataloader(
                 copy.deepcopy(teacher_cfg.val_dataloader.to_dict()))
-            metrics = copy.deepcopy(teacher_cfg.val_evaluator)
-            if isinstance(metrics, dict):
-                metrics = metrics.to_dict() if hasattr(metrics,
-                                                       'to_dict') else metrics
-            self.evaluator = Evaluator(metrics)
+            # a dict with `metrics` is an Evaluator config (mmagic's, whose
+            # Evaluator needs its MultiValLoop): its metrics are plain
+            # mmengine metrics, evaluated here as the stock Evaluator does
+            evaluator = copy.deepcopy(teacher_cfg.val_evaluator)
+            if hasattr(evaluator, 'to_dict'):
+                evaluator = evaluator.to_dict()
+            if isinstance(evaluator, dict) and 'metrics' in evaluator:
+                evaluator = evaluator['metrics']
+            self.evaluator = Evaluator(evaluator)
         dataset = self.val_loader.dataset
         self.evaluator.dataset_meta = getattr(dataset, 'metainfo', None)
 
@@ -180,6 +197,11 @@ def one_shot_metric(supernet,
         recalibrate_model_bn(model, data.train_loader, bn_batches)
     metrics = evaluate_model(model, data.val_loader, data.evaluator,
                              val_batches)
+    if not metrics:
+        # e.g. mmdet's CocoMetric when the subnet detects nothing at all
+        print_log(f'one-shot: no {metric} (no predictions): scored 0',
+                  'current', logging.WARNING)
+        return 0.0
     if metric not in metrics:
         raise KeyError(f'one-shot metric={metric!r} is not among the '
                        f'validation metrics {sorted(metrics)}')

@@ -15,21 +15,37 @@ def write(path: str, h: int, w: int, seed: int) -> None:
     cv2.imwrite(path, img)
 
 
+#: The classes of the miniature ImageNet (mmpretrain's ImageNet checks that
+#: the folders match its class list: the tests pass these as metainfo).
+IMAGENET_SYNSETS = ('n01440764', 'n01443537')
+
+
 def fake_imagenet(root: str) -> None:
     """``imagenet/{train,val}/<synset>/*.JPEG``: two classes (the first two
-    ImageNet synsets), two images each."""
+    ImageNet synsets, :data:`IMAGENET_SYNSETS`), two images each."""
     for split in ('train', 'val'):
-        for c, synset in enumerate(('n01440764', 'n01443537')):
+        for c, synset in enumerate(IMAGENET_SYNSETS):
             for i in range(2):
                 write(
                     osp.join(root, 'imagenet', split, synset,
                              f'{synset}_{i}.JPEG'), 80, 96, 10 * c + i)
 
 
+#: The ids 1..90 that COCO 2017 leaves without a category.
+COCO_UNUSED_IDS = (12, 26, 29, 30, 45, 66, 68, 69, 71, 83)
+
+
 def fake_coco(root: str) -> None:
     """``coco/annotations/instances_{train,val}2017.json`` and the images
-    in ``{train,val}2017/``: two images per split, COCO's category ids."""
-    cats = [dict(id=1, name='person'), dict(id=3, name='car')]
+    in ``{train,val}2017/``: two images per split with a person and a car,
+    COCO's 80 categories and their ids."""
+    from mmdet.datasets import CocoDataset
+    ids = [i for i in range(1, 91) if i not in COCO_UNUSED_IDS]
+    every = [
+        dict(id=i, name=n)
+        for i, n in zip(ids, CocoDataset.METAINFO['classes'])
+    ]
+    cats = [every[0], every[2]]  # person (1), car (3)
     for s, split in enumerate(('train2017', 'val2017')):
         images, anns = [], []
         for i in range(2):
@@ -50,7 +66,7 @@ def fake_coco(root: str) -> None:
         os.makedirs(osp.dirname(out), exist_ok=True)
         with open(out, 'w') as f:
             json.dump(
-                dict(images=images, annotations=anns, categories=cats), f)
+                dict(images=images, annotations=anns, categories=every), f)
 
 
 def fake_div2k_set5(root: str) -> None:

@@ -1,7 +1,8 @@
 """The real-data configs (ImageNet, COCO, DIV2K/Set5, SIDD, BDD100K) run:
 every stage of each, on a miniature dataset in its standard layout
 (``layouts.py``), for a couple of iterations. Only the data root, batch
-sizes, schedules and the number of blocks and options change; the models,
+sizes, schedules, the number of blocks and options (and the miniature
+ImageNet's class list) change; the models,
 datasets, pipelines and evaluators are the configs' own."""
 import json
 import os.path as osp
@@ -21,7 +22,9 @@ CASES = {
         config='configs/classification/mobilenetv2_imagenet_search.py',
         layout=layouts.fake_imagenet,
         option=MBCONV,
-        by_epoch=True),
+        by_epoch=True,
+        # two of ImageNet's 1000 class folders
+        dataset=dict(metainfo=dict(classes=layouts.IMAGENET_SYNSETS))),
     'coco':
     dict(
         config='configs/detection/retinanet_r18_coco_search.py',
@@ -69,6 +72,7 @@ def tiny(case: dict, root: str) -> Config:
     d = _rooted(cfg._cfg_dict.to_dict(), root)
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         d[key].update(batch_size=2, num_workers=0, persistent_workers=False)
+        d[key]['dataset'].update(case.get('dataset', {}))
     if case['by_epoch']:
         d['train_cfg'].update(max_epochs=1, val_interval=1)
     else:
