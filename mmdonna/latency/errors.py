@@ -7,5 +7,6 @@ class LatencyConfigError(ValueError):
 
     The message is one line naming the config key and the fix. Failures of a
     single measurement (an export or a run that fails) are not raised: the
-    estimator returns ``ok=False`` so that a sweep carries on.
+    estimator returns ``ok=False`` so that a sweep carries on; the LUT stage
+    refuses a table whose entries still fail after ``latency.tries``.
     """

@@ -28,6 +28,7 @@ DEFAULT_LATENCY = dict(
     metric='min_ms',
     calibrate=8,
     passes=2,
+    tries=3,
     seed=0,
     input_shape=None)
 

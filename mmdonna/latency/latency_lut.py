@@ -2,7 +2,8 @@
 architecture, calibrated and validated against whole-model measurements."""
 import logging
 import os.path as osp
-from typing import Dict, List, Optional, Sequence, Tuple
+from collections import Counter
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.logging import print_log
@@ -62,8 +63,10 @@ class LatencyLUT:
       part used instead.
 
     Failed entries predict ``inf`` (infeasible for the search) and are
-    measured again by the next :meth:`build`; ``passes > 1`` repeats the
-    sweep and keeps each entry's least disturbed pass.
+    measured again (up to ``tries`` times per :meth:`build`, then again by
+    the next one); ``passes > 1`` repeats the sweep and keeps each entry's
+    least disturbed pass. A table is complete for ``passes`` when every
+    entry has that many successful passes (:meth:`is_complete`).
 
     ``metric`` picks the statistic of each measurement that is summed:
     'median_ms', 'min_ms' (least disturbed by other processes on a shared
@@ -78,6 +81,8 @@ class LatencyLUT:
     def __init__(self, space: SearchSpace, data: dict):
         self.space = space
         self.data = data
+        #: last error of each entry that failed in this process
+        self.errors: Dict[tuple, str] = {}
         if data.get('metric') not in METRICS:
             raise LatencyConfigError(
                 f'latency.metric={data.get("metric")!r}: use one of '
@@ -108,7 +113,46 @@ class LatencyLUT:
 
     @property
     def complete(self) -> bool:
-        return self._missing() == 0
+        """Every entry measured once, successfully."""
+        return self.is_complete(1)
+
+    def is_complete(self, passes: int = 1) -> bool:
+        """Whether every entry has ``passes`` successful passes (a failed or
+        missing entry has none)."""
+        return not self.incomplete(passes)
+
+    def incomplete(self, passes: int = 1) -> List[Tuple[tuple, str]]:
+        """``(where, why)`` of every entry with fewer than ``passes``
+        successful passes; ``why`` is its last error when it failed."""
+        out = []
+        for where, r in self._entries():
+            if passes_of(r) < passes:
+                error = self.errors.get(where) or (r or {}).get('error')
+                out.append((where, error or f'{passes_of(r)} of {passes} '
+                            f'passes'))
+        return out
+
+    def describe(self, where: tuple) -> str:
+        """An entry in words: ``block 'backbone.layer2' option 3``."""
+        if where[0] == 'teacher':
+            return 'the whole teacher'
+        if where[0] == 'calibration':
+            code = self.data['calibration']['codes'][where[2]]
+            return f'calibration architecture {code}'
+        path = self.data['blocks'][where[1]]['path']
+        if where[2] == 'teacher':
+            return f'block {path!r} (the teacher\'s own)'
+        return f'block {path!r} option {where[3]}'
+
+    def _entries(self) -> Iterator[Tuple[tuple, Optional[dict]]]:
+        """``(where, stored result)`` of every entry of the table."""
+        for bi, b in enumerate(self.data['blocks']):
+            yield ('blocks', bi, 'teacher'), b['teacher']
+            for i, r in enumerate(b['options']):
+                yield ('blocks', bi, 'options', i), r
+        yield ('teacher', ), self.data['teacher']
+        for i, r in enumerate(self.data['calibration']['results']):
+            yield ('calibration', 'results', i), r
 
     def entry(self, path: str, index: int) -> dict:
         """The stored measurement of option ``index`` of block ``path``."""
@@ -283,6 +327,7 @@ class LatencyLUT:
               calibrate: int = 8,
               seed: int = 0,
               passes: int = 1,
+              tries: int = 1,
               resume: bool = True,
               progress: bool = True) -> 'LatencyLUT':
         """Measure every option of every block, the teacher's blocks, the
@@ -295,8 +340,10 @@ class LatencyLUT:
 
         With ``out_file`` the table is saved atomically after every
         measurement and, with ``resume``, a partial file of the same space
-        and target is continued (measured entries are kept; failed ones are
-        measured again).
+        and target is continued: measured entries are kept, entries with
+        fewer than ``passes`` passes get the missing ones, and failed ones
+        are measured again. An entry that fails ``tries`` times in this call
+        is left failed (see :meth:`incomplete`).
 
         Args:
             teacher (nn.Module): The teacher mm model (weights do not matter).
@@ -311,15 +358,18 @@ class LatencyLUT:
                 fixed part only). Defaults to 8.
             seed (int): Seed of the calibration architectures. Defaults to 0.
             passes (int): Sweeps over all entries, pooled. Defaults to 1.
+            tries (int): Measurements of an entry that keeps failing, in
+                this call. Defaults to 1.
             resume (bool): Continue a partial ``out_file``. Defaults to True.
             progress (bool): Show a progress bar. Defaults to True.
         """
         if metric not in METRICS:
             raise LatencyConfigError(
                 f'latency.metric={metric!r}: use one of {METRICS}')
-        if not isinstance(passes, int) or passes < 1:
-            raise LatencyConfigError(
-                f'latency.passes={passes!r}: use an integer >= 1')
+        for key, value in (('passes', passes), ('tries', tries)):
+            if not isinstance(value, int) or value < 1:
+                raise LatencyConfigError(
+                    f'latency.{key}={value!r}: use an integer >= 1')
         input_shape = tuple(int(s) for s in input_shape)
         if len(input_shape) == 3:
             input_shape = (1, ) + input_shape
@@ -367,7 +417,8 @@ class LatencyLUT:
                 calibration=dict(
                     seed=seed, codes=codes, results=[None] * len(codes)))
         lut = cls(space, data)
-        lut._measure_missing(teacher, estimator, out_file, passes, progress)
+        lut._measure_missing(teacher, estimator, out_file, passes, tries,
+                             progress)
         lut._compile()
         return lut
 
@@ -420,29 +471,37 @@ class LatencyLUT:
 
     def _measure_missing(self, teacher: nn.Module,
                          estimator: BaseLatencyEstimator,
-                         out_file: Optional[str], passes: int,
+                         out_file: Optional[str], passes: int, tries: int,
                          progress: bool) -> None:
+        failures: Counter = Counter()
         for p in range(1, passes + 1):
-            tasks = self._pending(teacher, p)
-            if not tasks:
-                continue
-            print_log(
-                f'latency LUT for {estimator.target_id!r}, pass {p}/'
-                f'{passes}: {len(tasks)} measurement(s) to do', 'current')
-            bar = ProgressBar(len(tasks)) if progress else None
-            for where, make, shape in tasks:
-                result = dict(estimator.measure(make(), shape))
-                result['input_shape'] = list(shape)
-                if where[0] == 'blocks' and where[2] == 'options':
-                    spec = self.space.blocks[where[1]]
-                    result['option'] = dict(spec.options[where[3]])
-                self._merge(where, result)
-                if out_file is not None:
-                    self.save(out_file)
+            while True:  # a failed entry is measured again, ``tries`` times
+                tasks = [
+                    t for t in self._pending(teacher, p)
+                    if failures[t[0]] < tries
+                ]
+                if not tasks:
+                    break
+                print_log(
+                    f'latency LUT for {estimator.target_id!r}, pass {p}/'
+                    f'{passes}: {len(tasks)} measurement(s) to do', 'current')
+                bar = ProgressBar(len(tasks)) if progress else None
+                for where, make, shape in tasks:
+                    result = dict(estimator.measure(make(), shape))
+                    result['input_shape'] = list(shape)
+                    if where[0] == 'blocks' and where[2] == 'options':
+                        spec = self.space.blocks[where[1]]
+                        result['option'] = dict(spec.options[where[3]])
+                    if not result.get('ok'):
+                        failures[where] += 1
+                        self.errors[where] = result.get('error')
+                    self._merge(where, result)
+                    if out_file is not None:
+                        self.save(out_file)
+                    if bar is not None:
+                        bar.update()
                 if bar is not None:
-                    bar.update()
-            if bar is not None:
-                print()
+                    print()
 
     # ---- validation --------------------------------------------------------
     def validate(self,

@@ -97,6 +97,7 @@ def run_measure_latency(cfg: Config,
             calibrate=settings['calibrate'],
             seed=settings['seed'],
             passes=p,
+            tries=settings['tries'],
             progress=progress)
         if validate:
             out['validation'] = table.validate(

@@ -6,8 +6,8 @@ from typing import Callable, Dict, Optional
 import numpy as np
 from mmengine.logging import print_log
 
-from mmdonna.latency import (LatencyLUT, build_targets, latency_settings,
-                             lut_path)
+from mmdonna.latency import (LatencyConfigError, LatencyLUT, build_targets,
+                             latency_settings, lut_path)
 from mmdonna.library import module_cost
 from mmdonna.supernet.arch_model import TensorForward
 from mmdonna.utils.io import ArtifactError
@@ -21,6 +21,10 @@ def target_latency(
         before_build: Optional[Callable[[str],
                                         None]] = None) -> Dict[str, dict]:
     """Load (or build / finish) the LUT of every ``latency.targets`` entry.
+
+    A LUT is reused when every entry has ``latency.passes`` successful
+    passes; otherwise the missing passes and the failed entries are
+    measured (a failed one up to ``latency.tries`` times).
 
     Args:
         latency (dict, optional): The ``latency`` settings (over
@@ -37,6 +41,11 @@ def target_latency(
         dict: ``{target_id: dict(tables, offset, teacher (per-block teacher
         latency on the LUT's scale), teacher_ms, estimator, meta, lut_file,
         reused)}``.
+
+    Raises:
+        LatencyConfigError: entries that still fail after
+            ``latency.tries`` (the table keeps the others; a rerun measures
+            only these).
     """
     settings = latency_settings(copy.deepcopy(latency))
     out = {}
@@ -47,7 +56,7 @@ def target_latency(
             lut = LatencyLUT.load(path, model.space, est.target_id,
                                   est.backend, settings['metric'])
             reused = (
-                lut.complete and len(
+                lut.is_complete(settings['passes']) and len(
                     lut.data['calibration']['codes']) == settings['calibrate']
                 and tuple(lut.input_shape) == (1, *model.input_shape))
         except (ArtifactError, FileNotFoundError):
@@ -65,7 +74,9 @@ def target_latency(
                 calibrate=settings['calibrate'],
                 seed=settings['seed'],
                 passes=settings['passes'],
+                tries=settings['tries'],
                 progress=False)
+        _refuse_failures(lut, settings, path)
         tables, offset = lut.tables()
         teacher_blocks = []
         for b in lut.data['blocks']:
@@ -84,6 +95,20 @@ def target_latency(
             lut_file=path,
             reused=reused)
     return out
+
+
+def _refuse_failures(lut: LatencyLUT, settings: dict, path: str) -> None:
+    """Refuse a LUT with entries that failed ``latency.tries`` times, in one
+    line naming the first of them and its error."""
+    left = lut.incomplete(settings['passes'])
+    if not left:
+        return
+    where, why = left[0]
+    raise LatencyConfigError(
+        f'latency LUT {path}: {len(left)} measurement(s) still fail after '
+        f'latency.tries={settings["tries"]}, e.g. {lut.describe(where)}: '
+        f'{why}; fix the target, drop the option from donna.blocks or raise '
+        f'latency.tries (a rerun measures only these)')
 
 
 def teacher_cost(model, library) -> Dict[str, dict]:

@@ -1,5 +1,6 @@
 """LatencyLUT: build, resume after a kill, refuse foreign files, vectorised
-prediction, calibration and validation."""
+prediction, calibration and validation; the LUT stage's completeness
+(passes, failed entries)."""
 import copy
 import json
 
@@ -10,6 +11,7 @@ import torch
 from mmdonna.latency import (FlopsEstimator, LatencyConfigError, LatencyLUT,
                              OnnxRuntimeEstimator, fit_affine, predict_codes)
 from mmdonna.latency.lut_math import abs_pct_errors, flatten_tables
+from mmdonna.search.latency_source import target_latency
 from mmdonna.search_space import BlockSpec, SearchSpace, get_submodule
 from mmdonna.utils.io import ArtifactError
 from ..test_supernet.test_donna_supernet import TEACHERS, build_supernet
@@ -43,6 +45,25 @@ class CountingFlops(FlopsEstimator):
             raise _Killed
         self.calls.append(tuple(input_shape))
         if self.fail_first and len(self.calls) == 1:
+            return self._fail('test', 'simulated failure')
+        return super().measure(module, input_shape)
+
+    def __deepcopy__(self, memo):  # the settings are copied: count here
+        return self
+
+
+class FailingFlops(CountingFlops):
+    """Fails every measurement of one module (e.g. an option that cannot
+    be exported)."""
+
+    def __init__(self, module):
+        super().__init__()
+        self.module = module
+        self.failures = 0
+
+    def measure(self, module, input_shape):
+        if module is self.module:
+            self.failures += 1
             return self._fail('test', 'simulated failure')
         return super().measure(module, input_shape)
 
@@ -192,6 +213,57 @@ def test_passes_sweep_twice_and_pool(supernet, tmp_path):
     with pytest.raises(LatencyConfigError, match='passes'):
         LatencyLUT.build(
             teacher, space, est, INPUT, out, passes=0, progress=False)
+
+
+def test_lut_stage_finishes_the_passes_a_kill_left(supernet, tmp_path):
+    """Every entry measured once, the second pass killed: a rerun measures
+    the missing passes instead of reporting the LUT as done."""
+    space, work_dir = supernet.space, str(tmp_path)
+    n = _n_measurements(space, 0)
+    settings = dict(calibrate=0, passes=2)
+    with pytest.raises(_Killed):
+        target_latency(
+            dict(settings, targets=[CountingFlops(die_after=n + 3)]), work_dir,
+            supernet)
+    data = json.load(open(tmp_path / 'latency_lut.json'))
+    assert all(r is not None for b in data['blocks'] for r in b['options'])
+    again = CountingFlops()
+    out = target_latency(dict(settings, targets=[again]), work_dir,
+                         supernet)['flops']
+    assert not out['reused'] and len(again.calls) == n - 3
+    lut = LatencyLUT.load(out['lut_file'], space)
+    assert lut.is_complete(2) and not lut.incomplete(2)
+    idle = CountingFlops()
+    assert target_latency(dict(settings, targets=[idle]), work_dir,
+                          supernet)['flops']['reused']
+    assert idle.calls == []
+    # more passes asked for: only the third pass is measured
+    more = CountingFlops()
+    out = target_latency(
+        dict(settings, passes=3, targets=[more]), work_dir, supernet)
+    assert not out['flops']['reused'] and len(more.calls) == n
+
+
+def test_lut_stage_retries_failed_entries_then_refuses(supernet, tmp_path):
+    """A failing entry is measured ``latency.tries`` times, then the stage
+    stops in one line naming it; a rerun measures only that entry."""
+    space, work_dir = supernet.space, str(tmp_path)
+    path = space.paths[0]
+    failing = FailingFlops(get_submodule(supernet.teacher, path))
+    settings = dict(calibrate=0, passes=1, tries=2)
+    with pytest.raises(LatencyConfigError, match='still fail after') as e:
+        target_latency(dict(settings, targets=[failing]), work_dir, supernet)
+    msg = str(e.value)
+    assert '\n' not in msg and 'latency.tries=2' in msg
+    assert f"block '{path}' (the teacher's own): simulated failure" in msg
+    assert failing.failures == 2
+    assert len(failing.calls) == _n_measurements(space, 0) - 1
+    lut = LatencyLUT.load(str(tmp_path / 'latency_lut.json'), space)
+    assert not lut.is_complete(1) and len(lut.incomplete(1)) == 1
+    retry = CountingFlops()
+    out = target_latency(dict(settings, targets=[retry]), work_dir, supernet)
+    assert not out['flops']['reused'] and len(retry.calls) == 1
+    assert np.isfinite(out['flops']['teacher']).all()
 
 
 def test_refuses_foreign_files(supernet, flops_lut, tmp_path):

@@ -35,4 +35,7 @@ latency = dict(
     # burst of load from other processes lasts seconds and would otherwise
     # stay in the table (a whole sweep of the digits space takes ~1 min)
     passes=2,
+    # a measurement that fails (export, device) is retried this many times
+    # per run; the LUT stage then stops with the entry and its error
+    tries=3,
     seed=0)
