@@ -24,6 +24,11 @@ HIL_MEASUREMENTS = 'mmdonna.hil_measurements.v1'
 PARETO = 'mmdonna.pareto.v1'
 #: ``teacher/teacher_done.json``, ``bkd/bkd_done.json``: stage markers.
 STAGE_DONE = 'mmdonna.stage_done.v1'
+#: ``subnets/manifest.json``: each exported subnet's code, export settings
+#: and the digest of its weights.
+SUBNET_MANIFEST = 'mmdonna.subnet_manifest.v1'
+#: ``finetune/<name>/finetune_run.json``: the settings of a finetune run.
+FINETUNE_RUN = 'mmdonna.finetune_run.v1'
 #: ``finetune/<name>/finetune_done.json``: a finetuned model's metric.
 FINETUNE_DONE = 'mmdonna.finetune_done.v1'
 #: ``predictor/results.json``: finetuned architectures of the predictor.

@@ -17,7 +17,11 @@ from mmdonna.search_space import SearchSpace
 from mmdonna.search_space.builder import SearchSpaceError, infer_stride
 from mmdonna.utils.bn_calibration import (DEFAULT_CALIB_BATCHES,
                                           recalibrate_model_bn)
+from .subnet_manifest import (export_settings, manifest_entry, read_manifest,
+                              subnet_is_current, write_manifest)
 
+#: mmengine's predefined variable of a config's folder (``Config.fromfile``).
+FILE_DIR = '{{ fileDirname }}'
 #: Keys of the teacher's config that an exported subnet's finetuning may
 #: replace (besides ``distill``).
 FINETUNE_KEYS = ('train_cfg', 'optim_wrapper', 'param_scheduler',
@@ -107,6 +111,18 @@ def assemble_weights(student: nn.Module, teacher: nn.Module,
             f'source {stray[:5]}, teacher tensors without a target '
             f'{list(unexpected)[:5]}')
     return {k: v.clone() for k, v in student.state_dict().items()}
+
+
+def config_relative(path: str, folder: str, work_dir: str) -> str:
+    """``path`` as an exported config in ``folder`` writes it: inside
+    ``work_dir``, relative to the config's folder through mmengine's
+    ``{{ fileDirname }}`` (filled in by ``Config.fromfile``), so a moved or
+    copied work dir uses its own files; outside it, absolute."""
+    path, root = osp.abspath(path), osp.abspath(work_dir)
+    if osp.commonpath([path, root]) != root:
+        return path
+    rel = osp.relpath(path, osp.abspath(folder)).replace(os.sep, '/')
+    return f'{FILE_DIR}/{rel}'
 
 
 def _atomic_save(obj, path: str) -> None:
@@ -210,17 +226,24 @@ def export_subnet(teacher_cfg: Config,
         if value is not None:
             sub[key] = value
     teacher_model = teacher_cfg.model.to_dict()
+
+    def here(path: str) -> str:  # a moved work dir uses its own files
+        return config_relative(path, out_dir, work_dir)
+
+    student = student_config(teacher_model, space, code, here(library), scope)
     sub['student'] = student
     sub['model'] = dict(
         type='mmdonna.DonnaKDModel',
         student=student,
         teacher=teacher_model,
-        teacher_checkpoint=osp.abspath(teacher_checkpoint),
-        student_checkpoint=pth,
+        teacher_checkpoint=here(teacher_checkpoint),
+        student_checkpoint=here(pth),
         distill=distill)
     sub['load_from'] = None
     sub['resume'] = False
-    sub['work_dir'] = osp.join(osp.abspath(work_dir), 'finetune', name)
+    # the folder next to ``subdir``: <work_dir>/finetune/<name>
+    sub['work_dir'] = here(
+        osp.join(osp.dirname(osp.abspath(out_dir)), 'finetune', name))
     sub['experiment_name'] = name
     sub['donna_meta'] = dict(
         config_hash=space.fingerprint(),
@@ -258,27 +281,24 @@ def export_front(teacher_cfg: Config,
                  finetune: Optional[dict] = None,
                  bn_calib_batches: int = DEFAULT_CALIB_BATCHES) -> List[str]:
     """Export every front entry (``dict(code=[...], name=optional)``), see
-    :func:`export_subnet`.
+    :func:`export_subnet`, into ``<work_dir>/subnets``.
 
-    Already exported subnets whose config records the same code are kept
-    (the stage resumes).
+    A subnet is kept (the stage resumes) when ``subnets/manifest.json``
+    records it with the same code and export settings and its ``.pth``
+    still has the recorded digest; any other one is exported again.
     """
     teacher_checkpoint = resolve_checkpoint(teacher_checkpoint,
                                             'donna.teacher_checkpoint')
+    folder = osp.join(work_dir, 'subnets')
+    manifest = read_manifest(folder)
+    settings = export_settings(finetune, bn_calib_batches)
     paths = []
     loader = None
     for i, entry in enumerate(front):
         name = entry.get('name') or f'pareto_{i:02d}'
-        py = osp.join(work_dir, 'subnets', name + '.py')
-        pth = py[:-3] + '.pth'
-        if osp.exists(py) and osp.exists(pth):
-            try:
-                done = Config.fromfile(py).donna_meta.code
-            except Exception:  # noqa: B902  (unreadable: export again)
-                done = None
-            if done == [int(c) for c in entry['code']]:
-                paths.append(py)
-                continue
+        if subnet_is_current(folder, name, entry['code'], settings, manifest):
+            paths.append(osp.join(folder, name + '.py'))
+            continue
         meta = {
             k: entry[k]
             for k in ('latency_ms', 'lut_ms', 'surrogate', 'target')
@@ -286,16 +306,18 @@ def export_front(teacher_cfg: Config,
         }
         if loader is None and bn_calib_batches:
             loader = calibration_loader(teacher_cfg)
-        paths.append(
-            export_subnet(
-                teacher_cfg,
-                teacher_checkpoint,
-                work_dir,
-                supernet,
-                entry['code'],
-                name,
-                finetune,
-                bn_calib_batches,
-                meta,
-                calib_loader=loader)[0])
+        py, pth = export_subnet(
+            teacher_cfg,
+            teacher_checkpoint,
+            work_dir,
+            supernet,
+            entry['code'],
+            name,
+            finetune,
+            bn_calib_batches,
+            meta,
+            calib_loader=loader)
+        manifest[name] = manifest_entry(pth, entry['code'], settings)
+        write_manifest(folder, manifest)
+        paths.append(py)
     return paths

@@ -1,12 +1,11 @@
 """The export stage: every front architecture as a standalone mm config +
 BKD weights (``subnets/<name>.py|.pth``)."""
-import os
-import os.path as osp
 import time
 
 from mmengine.dist import barrier, is_main_process
 
-from mmdonna.export import export_front
+from mmdonna.export import (export_front, export_settings, read_manifest,
+                            subnet_is_current)
 from .derive import finetune_overrides
 from .stage_context import StageContext
 
@@ -26,36 +25,32 @@ def front_list(pareto: dict) -> list:
 
 
 def export(ctx: StageContext) -> str:
-    """Export every front architecture; already exported ones are kept.
+    """Export every front architecture; one already exported is kept when
+    ``subnets/manifest.json`` records its code and export settings and its
+    ``.pth`` matches the recorded digest.
 
     Returns:
         str: The ``subnets`` folder.
     """
     front = front_list(ctx.pareto)
     sub = ctx.path('subnets')
-
-    def stamp():
-        return {
-            f: osp.getmtime(osp.join(sub, f))
-            for f in (os.listdir(sub) if osp.isdir(sub) else [])
-        }
-
+    finetune = finetune_overrides(ctx.cfg, ctx.settings)
+    bn = ctx.settings['bkd']['bn_calib_batches']
+    manifest = read_manifest(sub)
+    settings = export_settings(finetune, bn)
     missing = [
-        a for a in front if not all(
-            osp.exists(osp.join(sub, a['name'] + ext))
-            for ext in ('.py', '.pth'))
+        a for a in front
+        if not subnet_is_current(sub, a['name'], a['code'], settings, manifest)
     ]
-    if missing:
-        ctx.may_run('export', f'{len(missing)} subnets in {sub}')
+    if not missing:
+        ctx.row('export', 'skipped', f'{len(front)} subnets in {sub}')
+        return sub
+    ctx.may_run('export', f'{len(missing)} subnets in {sub}')
     t0 = time.time()
-    before = stamp()
     if is_main_process():
         export_front(ctx.teacher_cfg, ctx.teacher_checkpoint, ctx.work_dir,
-                     ctx.build_supernet(), front,
-                     finetune_overrides(ctx.cfg, ctx.settings),
-                     ctx.settings['bkd']['bn_calib_batches'])
+                     ctx.build_supernet(), front, finetune, bn)
     barrier()
-    after = stamp()
-    status = 'skipped' if before and before == after else 'done'
-    ctx.row('export', status, f'{len(front)} subnets in {sub}', t0)
+    ctx.row('export', 'done',
+            f'{len(missing)} of {len(front)} subnets exported to {sub}', t0)
     return sub
