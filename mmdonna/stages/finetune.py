@@ -1,15 +1,18 @@
 """The finetune stage: chosen front architectures finetuned with KD from the
 teacher (stock Runner) and compared with the teacher."""
+import logging
 import os.path as osp
 import time
-from typing import List, Optional, Union
+from typing import List, Optional, Tuple, Union
 
 import numpy as np
 from mmengine.config import Config
-from mmengine.dist import is_main_process
+from mmengine.dist import barrier, is_main_process
+from mmengine.logging import print_log
 
-from mmdonna.utils import atomic_write_json
+from mmdonna.utils import atomic_write_json, file_digest
 from .errors import DonnaConfigError
+from .finetune_run import claim_run_dir, finetune_hash, run_finished
 from .run_once import run_once
 from .stage_context import StageContext
 from .teacher import evaluate_teacher
@@ -97,6 +100,40 @@ def choose_models(front: List[dict],
     return out
 
 
+def _finetune_one(ctx: StageContext, name: str, overrides: dict, metric: str,
+                  bn: int) -> Tuple[Optional[float], bool]:
+    """Finetune ``subnets/<name>.py`` in ``finetune/<name>`` of this work
+    dir: skipped when finished with the same settings, resumed when
+    interrupted with the same settings, started afresh otherwise (a run of
+    other settings is moved aside, see :func:`claim_run_dir`).
+
+    Returns:
+        tuple: The metric and whether the run had finished before.
+    """
+    run_dir = ctx.path('finetune', name)
+    scfg = Config.fromfile(ctx.path('subnets', name + '.py'))
+    scfg.merge_from_dict(dict(overrides))
+    scfg.work_dir = run_dir  # this work dir's, wherever it was exported
+    scfg.launcher = ctx.launcher
+    scfg.resume = True  # an interrupted run of the same settings continues
+    pth = ctx.path('subnets', name + '.pth')
+    digest = finetune_hash(scfg, ctx.work_dir, bn,
+                           file_digest(pth) if osp.isfile(pth) else None)
+    marker = osp.join(run_dir, 'finetune_done.json')
+    done = run_finished(marker, digest)
+    if not done:
+        ctx.may_run('finetune', marker)
+    if is_main_process():
+        moved = claim_run_dir(run_dir, digest)
+        if moved:
+            print_log(
+                f'{run_dir} held a finetune of other settings: moved to '
+                f'{moved}; finetuning {name} afresh', ctx.logger,
+                logging.WARNING)
+    barrier()
+    return run_once(scfg, marker, metric, True, bn, ctx.verbose, digest), done
+
+
 def finetune(ctx: StageContext) -> str:
     """Finetune ``donna.finetune.models`` of every target's front (each
     resumable, skipped when its marker matches) and evaluate the teacher
@@ -131,16 +168,9 @@ def finetune(ctx: StageContext) -> str:
                 lut_ms=t.get('latency_lut_ms'),
                 params=t.get('params')))
         for arch in picks[target]:
-            py = ctx.path('subnets', arch['name'] + '.py')
-            scfg = Config.fromfile(py)
-            scfg.merge_from_dict(dict(overrides))
-            scfg.launcher = ctx.launcher
-            scfg.resume = True  # an interrupted finetune continues
-            marker = osp.join(scfg.work_dir, 'finetune_done.json')
-            if not osp.exists(marker):
-                ctx.may_run('finetune', marker)
-                trained += 1
-            value = run_once(scfg, marker, metric, True, bn, ctx.verbose)
+            value, done = _finetune_one(ctx, arch['name'], overrides, metric,
+                                        bn)
+            trained += not done
             rows.append(
                 dict(
                     target=target,

@@ -60,11 +60,15 @@ def run_once(cfg: Config,
              metric: str,
              train: bool,
              bn_batches: int = 0,
-             verbose: bool = False) -> Optional[float]:
+             verbose: bool = False,
+             digest: Optional[str] = None) -> Optional[float]:
     """Train (resuming) and/or validate ``cfg`` in ``cfg.work_dir`` once;
     the metric is kept in ``marker`` so a rerun skips the work. After
     training, the BN statistics are re-estimated on ``bn_batches`` training
     batches before validation (see :func:`recalibrated_val`).
+
+    ``digest`` is what the marker must record to be reused; defaults to the
+    hash of ``cfg`` and ``bn_batches``.
 
     Returns:
         float | None: The metric; None when the evaluator returned no
@@ -73,7 +77,8 @@ def run_once(cfg: Config,
     Raises:
         KeyError: ``metric`` is not among the validation metrics.
     """
-    digest = config_hash(dict(cfg=cfg.to_dict(), bn_batches=bn_batches))
+    if digest is None:
+        digest = config_hash(dict(cfg=cfg.to_dict(), bn_batches=bn_batches))
     if osp.exists(marker):
         try:
             return load_json_artifact(marker, formats.FINETUNE_DONE, digest,
