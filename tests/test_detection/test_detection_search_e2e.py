@@ -133,8 +133,10 @@ def test_detection_benchmark_end_to_end_on_tiny_settings(tmp_path):
         str(layout / 'configs/detection/retinanet_r18_shapes_finetune.py'))
     pareto = json.loads((work / 'pareto.json').read_text())
     (entry, ) = pareto['targets'].values()
+    # (the copy names the files of its own folder: compare with it)
     fastest = Config.fromfile(
-        str(work / 'subnets' / (entry['front'][0]['name'] + '.py')))
+        str(layout / 'work_dirs' / 'retinanet_r18_shapes_search' / 'subnets' /
+            (entry['front'][0]['name'] + '.py')))
     assert entry['front'][0]['name'].endswith('_arch00')
     assert ft.model.student == fastest.model.student
     assert ft.model.type == 'mmdonna.DonnaKDModel'

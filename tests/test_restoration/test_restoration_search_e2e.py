@@ -97,8 +97,10 @@ def test_sr_search_export_finetune_onnx(tmp_path):
         layout / 'configs' / 'restoration')
     ft = Config.fromfile(
         str(layout / 'configs/restoration/edsr_skimage-x2_finetune.py'))
+    # (the copy names the files of its own folder: compare with it)
     fastest = Config.fromfile(
-        osp.join(work_dir, 'subnets', front[0]['name'] + '.py'))
+        str(layout / 'work_dirs' / 'edsr_skimage-x2_search' / 'subnets' /
+            (front[0]['name'] + '.py')))
     assert ft.model.student == fastest.model.student
     assert ft.model.type == 'mmdonna.DonnaKDModel'
     assert ft.train_cfg.max_iters > sub.train_cfg.max_iters

@@ -150,7 +150,10 @@ def test_yolop_search_end_to_end_on_tiny_settings(tmp_path):
             'projects/yolop/configs/yolop_tiny_generated_finetune.py'))
     fastest = entry['front'][0]['name']
     assert fastest == 'host-ort-cpu-1t-cputime_arch00'
-    fastest = Config.fromfile(str(work / 'subnets' / (fastest + '.py')))
+    # (the copy names the files of its own folder: compare with it)
+    fastest = Config.fromfile(
+        str(layout / 'work_dirs' / 'yolop_tiny_generated_search' / 'subnets' /
+            (fastest + '.py')))
     assert ft.model.student == fastest.model.student
     assert ft.model.type == 'mmdonna.DonnaKDModel'
     assert ft.train_cfg.max_epochs > sub.train_cfg.max_epochs
