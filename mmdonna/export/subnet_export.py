@@ -162,7 +162,10 @@ def export_subnet(teacher_cfg: Config,
                   calib_loader: Optional[Iterable] = None) -> Tuple[str, str]:
     """Write ``<work_dir>/subnets/<name>.py`` (a standalone config that
     finetunes the architecture with KD from the teacher using stock mm
-    training) and ``<name>.pth`` (its BKD-initialised weights).
+    training) and ``<name>.pth`` (its BKD-initialised weights). The config
+    names the files of ``work_dir`` (weights, library, its finetune folder
+    ``<subdir>/../finetune/<name>``) relative to itself, see
+    :func:`config_relative`.
 
     Args:
         teacher_cfg (Config): The teacher's own training config (data,
