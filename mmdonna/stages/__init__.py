@@ -17,6 +17,7 @@ from .run_once import finetuned_checkpoint
 from .search import hil, kd_filter, lut, search
 from .stage_context import StageContext
 from .teacher import chance_level, evaluate_teacher, teacher, teacher_check
+from .validate import validate_config
 
 __all__ = [
     'DEFAULTS', 'DonnaConfigError', 'DonnaSearchLoop', 'QuietRunner', 'STAGES',
@@ -28,5 +29,5 @@ __all__ = [
     'is_donna_config', 'kd_filter', 'latency_config', 'lut', 'predictor',
     'report', 'rerank', 'run_stages', 'search', 'stage_names', 'summary_table',
     'supernet_model', 'teacher', 'teacher_check', 'teacher_config',
-    'write_search_report'
+    'validate_config', 'write_search_report'
 ]

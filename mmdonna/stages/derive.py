@@ -9,13 +9,13 @@ A NAS config inherits the user's mm config as it is and adds::
         input_shape=(3, 224, 224))
 
 The config without ``donna`` is the teacher (trained into
-``<work_dir>/teacher`` when ``donna.teacher_checkpoint`` is not given or
-does not exist); everything else is derived here: the BKD run
-(:func:`bkd_config`: the supernet over the user's model, no validation loop,
-the block library hook on the user's validation data, DDP settings, a BKD
-schedule), the search settings and the finetuning of exported subnets. Every
-key says only what differs from :data:`DEFAULTS`; an unknown key is a
-one-line error.
+``<work_dir>/teacher`` when ``donna.teacher_checkpoint`` is None; a given
+path that does not exist is an error); everything else is derived here: the
+BKD run (:func:`bkd_config`: the supernet over the user's model, no
+validation loop, the block library hook on the user's validation data, DDP
+settings, a BKD schedule), the search settings and the finetuning of
+exported subnets. Every key says only what differs from :data:`DEFAULTS`;
+an unknown key is a one-line error.
 """
 import copy
 from typing import Any, Dict, List, Optional
@@ -42,7 +42,7 @@ DEFAULTS: Dict[str, Any] = dict(
     # the top-level module every cut point lies in (default: the one they
     # share, e.g. 'backbone'); exported subnets replace it
     component=None,
-    # teacher weights (a file or a work dir); trained when absent
+    # teacher weights (a file or a work dir); None: trained here
     teacher_checkpoint=None,
     # evaluate the teacher before BKD; refuse one below `min` (default
     # 1.5 x chance for classifiers)

@@ -16,6 +16,7 @@ from .rerank import rerank
 from .search import hil, kd_filter, lut, search
 from .stage_context import Row, StageContext
 from .teacher import teacher
+from .validate import validate_config
 
 #: The pipeline in order: stage name -> function of a StageContext.
 STAGES: Dict[str, Callable[[StageContext], object]] = dict(
@@ -56,6 +57,10 @@ def run_stages(cfg: Config,
     ``<work_dir>/logs/warnings.log``: what the console shows is up to
     ``on_row``.
 
+    The whole config is checked first (:func:`validate_config`): a config
+    that cannot work fails in one line before anything in ``work_dir`` is
+    read or written.
+
     Args:
         cfg (Config): The config (left untouched).
         work_dir (str): Work dir of every stage.
@@ -72,11 +77,13 @@ def run_stages(cfg: Config,
         StageContext: Its ``rows``, ``pareto`` and ``finetune_table``.
 
     Raises:
-        StageError: an unknown stage, or a stage that cannot run.
+        StageError: an unknown stage, a config that cannot work
+            (:class:`DonnaConfigError`), or a stage that cannot run.
     """
     stage = ALIASES.get(stage, stage)
     if stage is not None and stage not in STAGES and stage not in EXTRA:
         raise StageError(f'--stage {stage!r}: use one of {stage_names()}')
+    settings = validate_config(cfg, resume_from)
     os.makedirs(work_dir, exist_ok=True)
     logger = stage_logger(work_dir, verbose)
     ctx = StageContext(
@@ -88,7 +95,8 @@ def run_stages(cfg: Config,
         only=stage if stage in STAGES else None,
         resume_from=resume_from,
         on_row=on_row,
-        logger=logger.instance_name)
+        logger=logger.instance_name,
+        settings=settings)
     if stage in EXTRA:
         order = ['teacher', 'bkd']
     elif stage is None:

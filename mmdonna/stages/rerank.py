@@ -19,26 +19,12 @@ import numpy as np
 from mmdonna.search.search_stages import teacher_code
 from mmdonna.surrogate import OneShotData, OneShotQuality
 from mmdonna.utils import atomic_write_json, config_hash
-from .errors import DonnaConfigError
 from .finetune import arch_latency, pick_front
 from .search import _file, library
 from .stage_context import StageContext
+from .validate import check_rerank
 
 SCORES_FILE = 'rerank/one_shot_scores.json'
-
-
-def check_rerank(rerank: dict) -> None:
-    """Refuse ``donna.rerank`` values that cannot work, in one line."""
-    n = rerank['max_archs']
-    if n is not None and (not isinstance(n, int) or n < 2):
-        raise DonnaConfigError(f'donna.rerank.max_archs={n!r} must be an '
-                               f'integer >= 2 (or None: the whole front)')
-    for key, low in (('bn_batches', 0), ('val_batches', 1)):
-        v = rerank[key]
-        if v is not None and (not isinstance(v, int) or v < low):
-            raise DonnaConfigError(f'donna.rerank.{key}={v!r} must be an '
-                                   f'integer >= {low} (or None: the '
-                                   f'default)')
 
 
 def non_dominated(latency: List[float], quality: List[float]) -> List[bool]:

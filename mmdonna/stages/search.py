@@ -12,13 +12,10 @@ from mmengine.logging import print_log
 
 from mmdonna import formats
 from mmdonna.library import BlockLibrary
-from mmdonna.registry import TASK_UTILS
 from mmdonna.search import (check_limits, choose_algorithm, code_key,
                             exact_targets, problem_hash, remeasure,
                             search_targets)
 from mmdonna.search.latency_source import target_latency, teacher_cost
-from mmdonna.search.multi_target import ALGORITHMS
-from mmdonna.search.nsga2 import OPERATORS
 from mmdonna.search.search_stages import (build_problem, front_entries,
                                           measured_value, target_limits,
                                           teacher_surrogate)
@@ -27,8 +24,8 @@ from mmdonna.surrogate import OneShotData, OneShotQuality
 from mmdonna.utils import atomic_write_json, config_hash, load_json_artifact
 from mmdonna.utils.io import ArtifactError
 from mmdonna.visualization import lut_error
-from .errors import DonnaConfigError
 from .stage_context import StageContext
+from .validate import check_search, registered
 
 #: Work-dir files of the search stages (a Runner's loop may rename them).
 FILES = dict(
@@ -37,34 +34,6 @@ FILES = dict(
     state='search_state.json',
     measurements='hil_measurements.json',
     pareto='pareto.json')
-
-
-def check_search(search: dict) -> None:
-    """Refuse ``donna.search`` values that cannot work, in one line.
-
-    Raises:
-        DonnaConfigError: naming the key.
-    """
-    if search['algorithm'] not in ALGORITHMS:
-        raise DonnaConfigError(f'donna.search.algorithm='
-                               f'{search["algorithm"]!r}; use one of '
-                               f'{ALGORITHMS}')
-    eps = search['latency_eps_ms']
-    if eps is not None and not eps > 0:
-        raise DonnaConfigError(f'donna.search.latency_eps_ms={eps} must be '
-                               f'> 0 (or None)')
-    if search['operators'] not in OPERATORS:
-        raise DonnaConfigError(f'donna.search.operators='
-                               f'{search["operators"]!r}; use one of '
-                               f'{OPERATORS}')
-    if search['pop_size'] < 2 or search['n_gen'] < 1:
-        raise DonnaConfigError(
-            f'donna.search.pop_size={search["pop_size"]} must be >= 2 and '
-            f'donna.search.n_gen={search["n_gen"]} >= 1')
-    try:
-        target_limits(search['constraints'], '')
-    except ValueError as e:
-        raise DonnaConfigError(f'donna.{e}') from None
 
 
 def nsga2_settings(search: dict) -> dict:
@@ -129,9 +98,9 @@ def kd_filter(ctx: StageContext) -> dict:
     space = model.space
     lib = library(ctx)
     check_search(ctx.settings['search'])
-    filt = TASK_UTILS.build(copy.deepcopy(ctx.settings['filter']))
+    filt = registered(ctx.settings['filter'], 'donna.filter')
     filtered = filt.run(lib, ctx.latency, _file(ctx, 'filter'), ctx.logger)
-    surrogate = TASK_UTILS.build(copy.deepcopy(ctx.settings['surrogate']))
+    surrogate = registered(ctx.settings['surrogate'], 'donna.surrogate')
     if isinstance(surrogate, OneShotQuality):  # scores assembled subnets
         surrogate.bind(model, OneShotData(ctx.teacher_cfg))
     surrogate.setup(lib, ctx.work_dir)

@@ -112,3 +112,34 @@ def latest_checkpoint(path: Optional[str]) -> Optional[str]:
     if path and osp.isdir(path):
         path = find_latest_checkpoint(path)
     return path if path and osp.isfile(path) else None
+
+
+def check_checkpoint(path: str, key: str) -> str:
+    """A checkpoint file or work dir that exists and looks like a torch
+    checkpoint (a zip archive, or a legacy pickle), without loading it.
+
+    Args:
+        path (str): A checkpoint file, or a work dir (its latest one).
+        key (str): The config key or option that named it, for the error.
+
+    Returns:
+        str: The checkpoint file.
+
+    Raises:
+        ArtifactError: one line naming ``key`` and the file.
+    """
+    import zipfile
+    found = latest_checkpoint(path)
+    if found is None:
+        what = 'a work dir with no checkpoint' if osp.isdir(
+            path) else 'does not exist'
+        raise ArtifactError(f'checkpoint {path!r} ({key}) {what}: give an '
+                            f'existing checkpoint file')
+    with open(found, 'rb') as f:
+        head = f.read(2)
+    # torch.save writes a zip archive; before torch 1.6 a pickle (0x80)
+    if not (zipfile.is_zipfile(found) or head[:1] == b'\x80'):
+        raise ArtifactError(f'checkpoint {found!r} ({key}) is not a PyTorch '
+                            f'checkpoint (corrupt or truncated): save it '
+                            f'again or point to the right file')
+    return found
