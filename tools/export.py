@@ -29,6 +29,8 @@ def parse_args():
         help='max allowed |onnxruntime - pytorch| difference')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction, help='overrides')
+    parser.add_argument(
+        '--debug', action='store_true', help='tracebacks of errors')
     return parser.parse_args()
 
 
@@ -36,12 +38,16 @@ def main():
     args = parse_args()
     import mmdonna  # noqa: F401
     from mmdonna.export.onnx_export import build_deploy_model, export_onnx
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    ckpt = args.checkpoint or cfg.model.get('student_checkpoint')
-    model = build_deploy_model(cfg, ckpt)
-    diff = export_onnx(model, args.shape, args.out, args.opset)
+    from mmdonna.utils import check_checkpoint, user_errors
+    with user_errors(args.debug):  # one line, exit status 2
+        cfg = Config.fromfile(args.config)
+        if args.cfg_options:
+            cfg.merge_from_dict(args.cfg_options)
+        ckpt = args.checkpoint or cfg.model.get('student_checkpoint')
+        if args.checkpoint:
+            ckpt = check_checkpoint(args.checkpoint, 'checkpoint')
+        model = build_deploy_model(cfg, ckpt)
+        diff = export_onnx(model, args.shape, args.out, args.opset)
     print(f'exported {args.out}; max |onnxruntime - pytorch| = {diff:.3g}')
     if diff > args.tolerance:
         raise SystemExit(f'ONNX Runtime differs from PyTorch by {diff:.3g} '

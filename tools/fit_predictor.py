@@ -5,7 +5,6 @@ import argparse
 import json
 import os
 import os.path as osp
-import sys
 
 from mmengine.config import Config, DictAction
 
@@ -21,6 +20,8 @@ def parse_args():
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none')
+    parser.add_argument(
+        '--debug', action='store_true', help='tracebacks of errors')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
@@ -32,18 +33,15 @@ def main():
     args = parse_args()
     import mmdonna  # noqa: F401
     from mmdonna.stages import run_stages
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
-        'work_dirs',
-        osp.splitext(osp.basename(args.config))[0])
-    try:
+    from mmdonna.utils import user_errors
+    with user_errors(args.debug):  # one line, exit status 2
+        cfg = Config.fromfile(args.config)
+        if args.cfg_options:
+            cfg.merge_from_dict(args.cfg_options)
+        work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
+            'work_dirs',
+            osp.splitext(osp.basename(args.config))[0])
         run_stages(cfg, work_dir, 'predictor', args.launcher)
-    except (ValueError, KeyError, FileNotFoundError) as e:
-        msg = e.args[0] if isinstance(e, KeyError) and e.args else e
-        print(f'error: {msg}', file=sys.stderr)
-        sys.exit(2)
     with open(osp.join(work_dir, 'predictor', 'report.json')) as f:
         print(json.dumps(json.load(f), indent=1))
 

@@ -34,25 +34,26 @@ def parse_args():
         nargs='+',
         action=DictAction,
         help='override settings in the config, key=value')
+    parser.add_argument(
+        '--debug', action='store_true', help='tracebacks of errors')
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
     import mmdonna  # noqa: F401
-    from mmdonna.latency import (LatencyConfigError, format_latency_report,
-                                 run_measure_latency)
-    from mmdonna.stages import StageError, is_donna_config, latency_config
-    from mmdonna.utils.io import ArtifactError
-    try:
+    from mmdonna.latency import format_latency_report, run_measure_latency
+    from mmdonna.stages import is_donna_config, latency_config
+    from mmdonna.utils import user_errors
+    with user_errors(args.debug):  # one line, exit status 2
+        cfg = Config.fromfile(args.config)
+        if args.cfg_options is not None:
+            cfg.merge_from_dict(args.cfg_options)
+        if args.work_dir is not None:
+            cfg.work_dir = args.work_dir
+        elif cfg.get('work_dir', None) is None:
+            cfg.work_dir = osp.join('./work_dirs',
+                                    osp.splitext(osp.basename(args.config))[0])
         if is_donna_config(cfg):  # the supernet and donna.latency
             cfg = latency_config(cfg)
         result = run_measure_latency(
@@ -62,8 +63,6 @@ def main():
             lut=args.lut,
             validate=args.validate,
             progress=not args.no_progress)
-    except (LatencyConfigError, ArtifactError, StageError) as e:
-        raise SystemExit(f'error: {e}') from None
     print(format_latency_report(result))
     print('RESULT ' + json.dumps(result, default=float))
 

@@ -5,8 +5,6 @@
 import argparse
 import os
 import os.path as osp
-import sys
-import traceback
 
 from mmengine.config import Config, DictAction
 
@@ -58,9 +56,11 @@ def main():
 
     import mmdonna  # noqa: F401  (compat fixes: checkpoints under torch>=2.6)
     from mmdonna.stages import run_stages, summary_table
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    from mmdonna.utils import user_errors
+    with user_errors(args.debug):
+        cfg = Config.fromfile(args.config)
+        if args.cfg_options is not None:
+            cfg.merge_from_dict(args.cfg_options)
     work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
         './work_dirs',
         osp.splitext(osp.basename(args.config))[0])
@@ -71,15 +71,9 @@ def main():
             print(f'{stage:>22}: {status:<8} {detail}', flush=True)
 
     resume_from = None if args.resume in (None, 'auto') else args.resume
-    try:
+    with user_errors(args.debug):  # one line, exit status 2
         ctx = run_stages(cfg, work_dir, args.stage, args.launcher,
                          args.verbose, resume_from, show)
-    except (ValueError, KeyError, FileNotFoundError) as e:
-        if args.debug:
-            traceback.print_exc()
-        msg = e.args[0] if isinstance(e, KeyError) and e.args else e
-        print(f'error: {msg}', file=sys.stderr)
-        sys.exit(2)
     if not is_main_process():
         return
     if ctx.finetune_table:
