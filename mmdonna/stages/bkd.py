@@ -57,6 +57,9 @@ def bkd(ctx: StageContext) -> str:
             ctx.row('library', 'skipped', lib_file)
             return ckpt
         except ArtifactError as e:
+            if ctx.only is not None and ctx.only != 'bkd':
+                raise StageError(f'{e}; or run --stage bkd to score it '
+                                 f'again') from None
             print_log(f'{e}; scoring the block library again', ctx.logger)
     ctx.may_run('bkd', f'the BKD checkpoint and block library ({marker})')
     if not ckpt:

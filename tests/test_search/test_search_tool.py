@@ -26,7 +26,7 @@ donna = dict(
                       dict(type='ResBlock')]),
     ],
     input_shape=(3, 32, 32),
-    teacher_checkpoint='{work}/no_such_teacher',
+    teacher_checkpoint=None,  # train it
     bkd=dict(epochs=1, library_batches=1),
     latency=dict(targets=[dict(warmup=1, repeats=3)], calibrate=0, passes=1),
     filter=dict(max_cost_ratio=dict()),
