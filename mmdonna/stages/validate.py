@@ -27,6 +27,10 @@ from .derive import (bkd_config, donna_settings, finetune_metric,
 from .errors import DonnaConfigError
 from .finetune import choose_models
 
+#: What a type of each typed ``donna`` section has (a surrogate scores
+#: architectures, a filter runs over the library).
+KINDS = dict(surrogate='metric_name', filter='run')
+
 
 def registered(cfg: dict, key: str):
     """``cfg`` (a dict with a ``type``) with its type resolved in the
@@ -34,20 +38,26 @@ def registered(cfg: dict, key: str):
 
     Args:
         cfg (dict): e.g. ``donna.surrogate``.
-        key (str): Its config key, for the error.
+        key (str): Its config key (``donna.surrogate``, ``donna.filter``),
+            for the error.
 
     Raises:
         DonnaConfigError: an unknown type, or an argument it does not take.
     """
     cfg = copy.deepcopy(dict(cfg))
     kind = cfg.get('type')
+    has = KINDS.get(key.rpartition('.')[-1])
     if isinstance(kind, str):
         scope, _, name = kind.rpartition('.')
         TASK_UTILS.import_from_location()
         ours = scope in ('', 'mmdonna')
         cls = TASK_UTILS.module_dict.get(name) if ours else None
+        if has is not None and not hasattr(cls, has):
+            cls = None
         if cls is None:
-            known = sorted(f'mmdonna.{n}' for n in TASK_UTILS.module_dict)
+            known = sorted(f'mmdonna.{n}'
+                           for n, c in TASK_UTILS.module_dict.items()
+                           if has is None or hasattr(c, has))
             raise DonnaConfigError(
                 f'unknown type ({key}.type={kind!r}): it is not registered in '
                 f'mmdonna\'s TASK_UTILS; use one of {known}')
@@ -59,7 +69,8 @@ def registered(cfg: dict, key: str):
         with DefaultScope.overwrite_default_scope('mmdonna'):
             return TASK_UTILS.build(cfg)
     except (TypeError, ValueError, KeyError) as e:
-        msg = str(e).strip('\'"').splitlines()[0]
+        msg = str(e.args[0] if isinstance(e, KeyError) and e.args else e)
+        msg = msg.splitlines()[0]
         if msg.startswith('class `'):  # mmengine's prefix
             msg = msg.split(': ', 1)[-1]
         raise DonnaConfigError(f'bad value ({key}): {msg}') from None
@@ -244,6 +255,7 @@ def _check_supernet(cfg: Config, settings: dict) -> None:
     except (TypeError, ValueError, KeyError, AttributeError) as e:
         msg = str(e.args[0] if isinstance(e, KeyError) and e.args else e)
         msg = ' '.join(line.strip() for line in msg.splitlines())
+        msg = msg.split('. Please check whether')[0]  # mmengine's advice
         msg = msg.replace('model.blocks', 'donna.blocks')
         raise DonnaConfigError(f'the teacher cannot be cut as donna.blocks '
                                f'says: {msg}') from None

@@ -129,9 +129,11 @@ def check_checkpoint(path: str, key: str) -> str:
         ArtifactError: one line naming ``key`` and the file.
     """
     import zipfile
-    found = latest_checkpoint(path)
+    found = None
+    if osp.isfile(path) or osp.isfile(osp.join(path, 'last_checkpoint')):
+        found = latest_checkpoint(path)
     if found is None:
-        what = 'a work dir with no checkpoint' if osp.isdir(
+        what = 'is a work dir with no checkpoint' if osp.isdir(
             path) else 'does not exist'
         raise ArtifactError(f'checkpoint {path!r} ({key}) {what}: give an '
                             f'existing checkpoint file')
