@@ -23,7 +23,8 @@ TEACHER_KEYS = ('model', 'train_dataloader', 'train_cfg', 'optim_wrapper',
 
 
 def teacher(ctx: StageContext) -> str:
-    """``donna.teacher_checkpoint`` when it exists, else the user's config
+    """``donna.teacher_checkpoint`` when given (:func:`validate_config`
+    refused a given path that does not exist), else the user's config
     trained into ``<work_dir>/teacher`` (resumed after a kill, skipped when
     its marker matches the config). Sets ``ctx.teacher_checkpoint``."""
     given = ctx.settings['teacher_checkpoint']

@@ -257,8 +257,8 @@ def _check_supernet(cfg: Config, settings: dict) -> None:
         msg = ' '.join(line.strip() for line in msg.splitlines())
         msg = msg.split('. Please check whether')[0]  # mmengine's advice
         msg = msg.replace('model.blocks', 'donna.blocks')
-        raise DonnaConfigError(f'the teacher cannot be cut as donna.blocks '
-                               f'says: {msg}') from None
+        raise DonnaConfigError(f'bad cut point or option (donna.blocks): '
+                               f'{msg}') from None
 
 
 def validate_config(cfg: Config,
