@@ -378,7 +378,7 @@ def test_search_tool_one_line(tmp_path):
     assert proc.returncode == 2 and 'Traceback' in proc.stderr
 
 
-def test_train_tool_resume_of_random_bytes(tmp_path):
+def test_train_and_export_tools_refuse_random_bytes(tmp_path):
     path = str(tmp_path / 'teacher.py')
     teacher_config(tiny_cfg(tmp_path)).dump(path)
     junk = random_bytes(tmp_path / 'junk.pth')
@@ -386,3 +386,8 @@ def test_train_tool_resume_of_random_bytes(tmp_path):
     proc = tool('train.py', path, '--work-dir', work, '--resume', junk)
     assert_tool_error(proc, ['--resume', junk, 'PyTorch'])
     assert not osp.exists(work)
+    onnx = str(tmp_path / 'm.onnx')
+    proc = tool('export.py', path, junk, '--out', onnx, '--shape', '1', '3',
+                '32', '32')
+    assert_tool_error(proc, ['checkpoint', junk, 'PyTorch'])
+    assert not osp.exists(onnx)
