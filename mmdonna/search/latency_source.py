@@ -1,6 +1,8 @@
 """Latency tables of every target (the LUTs of ``mmdonna.latency``) and the
 teacher's cost, as the search consumes them."""
 import copy
+import os
+import os.path as osp
 from typing import Callable, Dict, Optional
 
 import numpy as np
@@ -90,7 +92,11 @@ def target_latency(
             teacher=np.array(teacher_blocks),
             teacher_ms=lut.teacher_ms,
             estimator=est,
-            meta=dict(est.meta(), metric=lut.metric, lut_file=path),
+            # the file relative to the work dir: a moved one keeps its front
+            meta=dict(
+                est.meta(),
+                metric=lut.metric,
+                lut_file=osp.relpath(path, work_dir).replace(os.sep, '/')),
             metric=lut.metric,
             lut_file=path,
             reused=reused)

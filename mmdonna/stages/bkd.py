@@ -2,6 +2,7 @@
 scores when training ends."""
 import os.path as osp
 import time
+from typing import Optional
 
 from mmengine.dist import barrier, is_main_process
 from mmengine.logging import print_log
@@ -23,14 +24,35 @@ BKD_KEYS = ('model', 'train_dataloader', 'train_cfg', 'optim_wrapper',
             'param_scheduler', 'custom_hooks', 'randomness')
 
 
+def teacher_digest(teacher_checkpoint: Optional[str]) -> Optional[str]:
+    """Digest of the teacher's weights (None: no checkpoint)."""
+    if teacher_checkpoint and osp.isfile(teacher_checkpoint):
+        return file_digest(teacher_checkpoint)
+    return None
+
+
+def stamp_library(lib_file: str, digest: str, checkpoint_digest: str) -> None:
+    """Record in ``lib_file`` the BKD run that scored it: the BKD marker's
+    hash (config and teacher weights) and the digest of its checkpoint."""
+    lib = load_json_artifact(lib_file, formats.BLOCK_LIBRARY)
+    lib.update(bkd_hash=digest, bkd_checkpoint_digest=checkpoint_digest)
+    atomic_write_json(lib_file, lib)
+
+
+def foreign_library(lib_file: str, lib: dict, digest: str) -> str:
+    """The one line refusing a library scored by another BKD run."""
+    return (f'block library {lib_file} was scored by another BKD run '
+            f'(bkd_hash {lib.get("bkd_hash")!r}, this run {digest!r}: '
+            f'another teacher, schedule or seed over the same space); run '
+            f'--stage bkd to score it with this run, or delete it')
+
+
 def bkd_hash(bcfg, teacher_checkpoint) -> str:
     """Hash of what BKD depends on: the BKD config's keys (the teacher's
     path left out: a moved work dir keeps its students) and the teacher's
     weights themselves (a teacher retrained to the same path must not reuse
     students distilled from the old one)."""
-    teacher = (
-        file_digest(teacher_checkpoint)
-        if teacher_checkpoint and osp.isfile(teacher_checkpoint) else None)
+    teacher = teacher_digest(teacher_checkpoint)
     d = bcfg.to_dict()
     d['model'] = dict(d['model'], teacher_checkpoint=None)
     return config_hash(
@@ -50,17 +72,24 @@ def bkd(ctx: StageContext) -> str:
     ckpt = done and marker_checkpoint(done, bdir)
     if ckpt and osp.exists(lib_file):
         try:
-            load_json_artifact(lib_file, formats.BLOCK_LIBRARY,
-                               done['library_hash'], 'block library')
-            ctx.bkd_checkpoint = ckpt
-            ctx.row('bkd', 'skipped', ckpt)
-            ctx.row('library', 'skipped', lib_file)
-            return ckpt
+            lib = load_json_artifact(lib_file, formats.BLOCK_LIBRARY,
+                                     done['library_hash'], 'block library')
         except ArtifactError as e:
             if ctx.only is not None and ctx.only != 'bkd':
                 raise StageError(f'{e}; or run --stage bkd to score it '
                                  f'again') from None
             print_log(f'{e}; scoring the block library again', ctx.logger)
+        else:
+            if lib.get('bkd_hash') == digest:
+                ctx.bkd_checkpoint = ckpt
+                ctx.row('bkd', 'skipped', ckpt)
+                ctx.row('library', 'skipped', lib_file)
+                return ckpt
+            if ctx.only != 'bkd':
+                raise StageError(foreign_library(lib_file, lib, digest))
+            print_log(
+                foreign_library(lib_file, lib, digest) + '; scoring it again',
+                ctx.logger)
     ctx.may_run('bkd', f'the BKD checkpoint and block library ({marker})')
     if not ckpt:
         teacher_check(ctx)
@@ -75,12 +104,15 @@ def bkd(ctx: StageContext) -> str:
                          f'checkpoint hook (default_hooks.checkpoint)')
     model = getattr(runner.model, 'module', runner.model)
     if is_main_process():
+        if osp.exists(lib_file):
+            stamp_library(lib_file, digest, file_digest(ckpt))
         atomic_write_json(
             marker,
             dict(
                 format=formats.STAGE_DONE,
                 config_hash=digest,
                 checkpoint=osp.relpath(ckpt, bdir),
+                teacher_digest=teacher_digest(ctx.teacher_checkpoint),
                 library_hash=model.space.fingerprint()))
     barrier()
     ctx.bkd_checkpoint = ckpt

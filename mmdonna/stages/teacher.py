@@ -9,7 +9,7 @@ from mmengine.dist import barrier, is_main_process
 from mmengine.runner.checkpoint import find_latest_checkpoint
 
 from mmdonna import formats
-from mmdonna.utils import atomic_write_json, latest_checkpoint
+from mmdonna.utils import atomic_write_json, file_digest, latest_checkpoint
 from mmdonna.utils.config import validation_config
 from .errors import StageError
 from .markers import marker_checkpoint, read_marker, stage_hash
@@ -40,6 +40,12 @@ def teacher(ctx: StageContext) -> str:
     digest = stage_hash(tcfg, TEACHER_KEYS)
     done = read_marker(marker, digest, 'teacher training')
     ckpt = done and marker_checkpoint(done, tdir)
+    if ckpt and done.get('checkpoint_digest') not in (None, file_digest(ckpt)):
+        raise StageError(
+            f'teacher checkpoint {ckpt} is not the one teacher training '
+            f'wrote ({marker} records other weights); delete {tdir} to '
+            f'train it again, or give your weights as '
+            f'donna.teacher_checkpoint')
     if ckpt:
         ctx.teacher_checkpoint = ckpt
         ctx.row('teacher', 'skipped', ckpt)
@@ -62,7 +68,8 @@ def teacher(ctx: StageContext) -> str:
             dict(
                 format=formats.STAGE_DONE,
                 config_hash=digest,
-                checkpoint=osp.relpath(ckpt, tdir)))
+                checkpoint=osp.relpath(ckpt, tdir),
+                checkpoint_digest=file_digest(ckpt)))
     barrier()
     ctx.teacher_checkpoint = ckpt
     ctx.row('teacher', 'done', ckpt, t0)
