@@ -282,19 +282,22 @@ def export_front(teacher_cfg: Config,
                  supernet,
                  front: Sequence[dict],
                  finetune: Optional[dict] = None,
-                 bn_calib_batches: int = DEFAULT_CALIB_BATCHES) -> List[str]:
+                 bn_calib_batches: int = DEFAULT_CALIB_BATCHES,
+                 weights: Optional[str] = None) -> List[str]:
     """Export every front entry (``dict(code=[...], name=optional)``), see
     :func:`export_subnet`, into ``<work_dir>/subnets``.
 
     A subnet is kept (the stage resumes) when ``subnets/manifest.json``
-    records it with the same code and export settings and its ``.pth``
-    still has the recorded digest; any other one is exported again.
+    records it with the same code and export settings (``weights``
+    included: what identifies the supernet's weights, e.g. the BKD run's
+    hash; defaults to None) and its ``.pth`` still has the recorded digest;
+    any other one is exported again.
     """
     teacher_checkpoint = resolve_checkpoint(teacher_checkpoint,
                                             'donna.teacher_checkpoint')
     folder = osp.join(work_dir, 'subnets')
     manifest = read_manifest(folder)
-    settings = export_settings(finetune, bn_calib_batches)
+    settings = export_settings(finetune, bn_calib_batches, weights)
     paths = []
     loader = None
     for i, entry in enumerate(front):

@@ -16,12 +16,17 @@ from mmdonna.utils.io import ArtifactError
 MANIFEST = 'manifest.json'
 
 
-def export_settings(finetune: Optional[dict], bn_calib_batches: int) -> str:
+def export_settings(finetune: Optional[dict],
+                    bn_calib_batches: int,
+                    weights: Optional[str] = None) -> str:
     """Hash of what an exported subnet's files depend on besides its code:
-    the finetune overrides written into its config and the BN
-    recalibration of its weights."""
-    return config_hash(
-        dict(finetune=finetune or {}, bn_calib_batches=bn_calib_batches))
+    the finetune overrides written into its config, the BN recalibration
+    of its weights and ``weights``, what identifies the weights they are
+    cut from (the BKD run's hash: its config and the teacher's digest)."""
+    d = dict(finetune=finetune or {}, bn_calib_batches=bn_calib_batches)
+    if weights is not None:
+        d['weights'] = weights
+    return config_hash(d)
 
 
 def read_manifest(folder: str) -> Dict[str, dict]:

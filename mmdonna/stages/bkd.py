@@ -81,7 +81,7 @@ def bkd(ctx: StageContext) -> str:
             print_log(f'{e}; scoring the block library again', ctx.logger)
         else:
             if lib.get('bkd_hash') == digest:
-                ctx.bkd_checkpoint = ckpt
+                ctx.bkd_checkpoint, ctx.bkd_hash = ckpt, digest
                 ctx.row('bkd', 'skipped', ckpt)
                 ctx.row('library', 'skipped', lib_file)
                 return ckpt
@@ -115,7 +115,7 @@ def bkd(ctx: StageContext) -> str:
                 teacher_digest=teacher_digest(ctx.teacher_checkpoint),
                 library_hash=model.space.fingerprint()))
     barrier()
-    ctx.bkd_checkpoint = ckpt
+    ctx.bkd_checkpoint, ctx.bkd_hash = ckpt, digest
     if done:
         ctx.row('bkd', 'skipped', ckpt)
         ctx.row('library', 'rescored', lib_file, t0)

@@ -37,7 +37,8 @@ def export(ctx: StageContext) -> str:
     finetune = finetune_overrides(ctx.cfg, ctx.settings)
     bn = ctx.settings['bkd']['bn_calib_batches']
     manifest = read_manifest(sub)
-    settings = export_settings(finetune, bn)
+    # subnets cut from other BKD weights (another teacher) are not kept
+    settings = export_settings(finetune, bn, ctx.bkd_hash)
     missing = [
         a for a in front
         if not subnet_is_current(sub, a['name'], a['code'], settings, manifest)
@@ -49,7 +50,7 @@ def export(ctx: StageContext) -> str:
     t0 = time.time()
     if is_main_process():
         export_front(ctx.teacher_cfg, ctx.teacher_checkpoint, ctx.work_dir,
-                     ctx.build_supernet(), front, finetune, bn)
+                     ctx.build_supernet(), front, finetune, bn, ctx.bkd_hash)
     barrier()
     ctx.row('export', 'done',
             f'{len(missing)} of {len(front)} subnets exported to {sub}', t0)

@@ -65,6 +65,7 @@ class StageContext:
         # filled by the stages
         self.teacher_checkpoint: Optional[str] = None
         self.bkd_checkpoint: Optional[str] = None
+        self.bkd_hash: Optional[str] = None  # the BKD run's identity
         self.supernet = None
         self.library = None
         self.latency = None

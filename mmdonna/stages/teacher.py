@@ -9,7 +9,8 @@ from mmengine.dist import barrier, is_main_process
 from mmengine.runner.checkpoint import find_latest_checkpoint
 
 from mmdonna import formats
-from mmdonna.utils import atomic_write_json, file_digest, latest_checkpoint
+from mmdonna.utils import (atomic_write_json, config_hash, file_digest,
+                           latest_checkpoint)
 from mmdonna.utils.config import validation_config
 from .errors import StageError
 from .markers import marker_checkpoint, read_marker, stage_hash
@@ -100,12 +101,20 @@ def evaluate_teacher(ctx: StageContext) -> Optional[float]:
                              ctx.path('finetune',
                                       'teacher_eval'), ctx.teacher_checkpoint,
                              'teacher_eval', ctx.launcher)
+    # the teacher's weights by content, not by path: a moved work dir keeps
+    # the evaluation, other weights at the same path are evaluated again
+    d = tcfg.to_dict()
+    for k in ('work_dir', 'load_from', 'launcher'):
+        d.pop(k, None)
+    digest = config_hash(
+        dict(cfg=d, teacher=file_digest(ctx.teacher_checkpoint)))
     return run_once(
         tcfg,
         osp.join(tcfg.work_dir, 'eval_done.json'),
         ctx.metric,
         False,
-        verbose=ctx.verbose)
+        verbose=ctx.verbose,
+        digest=digest)
 
 
 def teacher_check(ctx: StageContext) -> None:

@@ -145,7 +145,7 @@ def _other_weights(ckpt):
     for v in state['state_dict'].values():
         if v.is_floating_point():
             v.add_(0.1)
-    torch.save(state, ckpt)
+    torch.save(dict(state_dict=state['state_dict']), ckpt)
 
 
 def test_teacher_with_other_weights_reuses_nothing(finished, tmp_path):
@@ -171,3 +171,16 @@ def test_teacher_with_other_weights_reuses_nothing(finished, tmp_path):
     (line, ) = proc.stderr.strip().splitlines()
     assert 'bkd' in line, line
     assert snapshot(work) == before
+    # the fix it names (delete bkd/): BKD and everything cut from its
+    # weights is redone, no subnet of the old weights is kept
+    shutil.rmtree(osp.join(work, 'bkd'))
+    status = run_tool(cfg, work, '--cfg-options', opt)
+    for stage in ('teacher check', 'bkd', 'library', 'export'):
+        assert status[stage] == 'done', (stage, status)
+    for name in ('block_library.json', 'finetune/teacher_eval/eval_done.json'):
+        assert os.stat(osp.join(work, name)).st_mtime_ns != before[name], name
+    pareto = json.load(open(osp.join(work, 'pareto.json')))
+    for entry in pareto['targets'].values():
+        for a in entry['front']:
+            pth = f'subnets/{a["name"]}.pth'
+            assert os.stat(osp.join(work, pth)).st_mtime_ns != before.get(pth)
