@@ -64,3 +64,32 @@ def test_help(path):
                           timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert 'usage' in proc.stdout
+
+
+CONFIG_TOOLS = [
+    p for p in SCRIPTS
+    if osp.relpath(p, ROOT) in ('tools/search.py', 'tools/train.py',
+                                'tools/fit_predictor.py',
+                                'tools/measure_latency.py',
+                                'projects/yolop/tools/evaluate.py',
+                                'projects/yolop/tools/generate_data.py')
+]
+
+
+@pytest.mark.parametrize(
+    'path', CONFIG_TOOLS, ids=[osp.relpath(p, ROOT) for p in CONFIG_TOOLS])
+def test_missing_config_is_one_line(path, tmp_path):
+    missing = str(tmp_path / 'no_such_config.py')
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    proc = subprocess.run([sys.executable, path, missing],
+                          cwd=str(tmp_path),
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    (line, ) = [
+        x for x in proc.stderr.splitlines()
+        if 'Warning' not in x and not x.startswith(' ')
+    ]
+    assert line.startswith('error: ') and missing in line, line

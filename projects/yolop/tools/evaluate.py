@@ -26,6 +26,8 @@ def parse_args():
         help='further finetune configs of exported subnets (e.g. '
         'projects/yolop/configs/yolop_tiny_generated_finetune.py) to '
         'evaluate from their latest checkpoint')
+    parser.add_argument(
+        '--debug', action='store_true', help='tracebacks of errors')
     return parser.parse_args()
 
 
@@ -34,13 +36,15 @@ def main():
     from mmengine.config import Config
 
     import mmdonna  # noqa: F401  (compat fixes: checkpoints under torch>=2.6)
+    from mmdonna.utils import user_errors
     from projects.yolop.yolop.search_report import (evaluate_search,
                                                     format_results)
-    cfg = Config.fromfile(args.config)
-    work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
-        'work_dirs',
-        osp.splitext(osp.basename(args.config))[0])
-    print(format_results(evaluate_search(cfg, work_dir, args.finetuned)))
+    with user_errors(args.debug):  # one line, exit status 2
+        cfg = Config.fromfile(args.config)
+        work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
+            'work_dirs',
+            osp.splitext(osp.basename(args.config))[0])
+        print(format_results(evaluate_search(cfg, work_dir, args.finetuned)))
 
 
 if __name__ == '__main__':

@@ -21,6 +21,8 @@ def parse_args():
         default=osp.join(ROOT, 'projects', 'yolop', 'configs',
                          'yolop_tiny_generated_teacher.py'),
         help='config whose train/val datasets set generate=...')
+    parser.add_argument(
+        '--debug', action='store_true', help='tracebacks of errors')
     return parser.parse_args()
 
 
@@ -31,13 +33,16 @@ def main():
 
     import mmdonna  # noqa: F401
     from mmdonna.registry import DATASETS
+    from mmdonna.utils import user_errors
     from projects.yolop.yolop import BDD100KDataset  # noqa: F401
-    cfg = Config.fromfile(args.config)
-    init_default_scope(cfg.get('default_scope', 'mmdet'))
-    for key in ('train_dataloader', 'val_dataloader'):
-        ds = cfg[key]['dataset']
-        dataset = DATASETS.build(ds)
-        print(f'{key}: {len(dataset)} images in {dataset.folder("img")}')
+    with user_errors(args.debug):  # one line, exit status 2
+        cfg = Config.fromfile(args.config)
+        init_default_scope(cfg.get('default_scope', 'mmdet'))
+        for key in ('train_dataloader', 'val_dataloader'):
+            ds = cfg[key]['dataset']
+            dataset = DATASETS.build(ds)
+            print(f'{key}: {len(dataset)} images in '
+                  f'{dataset.folder("img")}')
 
 
 if __name__ == '__main__':
