@@ -16,7 +16,7 @@ from mmdonna.registry import MODELS
 from mmdonna.search_space import SearchSpace
 from mmdonna.search_space.builder import SearchSpaceError, infer_stride
 from mmdonna.utils.bn_calibration import (DEFAULT_CALIB_BATCHES,
-                                          recalibrate_model_bn)
+                                          recalibrate_model_bn, seeded_loader)
 from .subnet_manifest import (export_settings, manifest_entry, read_manifest,
                               subnet_is_current, write_manifest)
 
@@ -273,7 +273,8 @@ def calibration_loader(teacher_cfg: Config):
     with DefaultScope.overwrite_default_scope(
             teacher_cfg.get('default_scope')):
         return Runner.build_dataloader(
-            copy.deepcopy(teacher_cfg.train_dataloader.to_dict()))
+            seeded_loader(teacher_cfg.train_dataloader.to_dict(),
+                          teacher_cfg.get('randomness')))
 
 
 def export_front(teacher_cfg: Config,

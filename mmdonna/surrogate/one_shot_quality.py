@@ -25,7 +25,8 @@ from mmengine.registry import DefaultScope
 from mmdonna.registry import TASK_UTILS
 from mmdonna.utils import atomic_write_json, config_hash, load_json_artifact
 from mmdonna.utils.bn_calibration import (DEFAULT_CALIB_BATCHES,
-                                          recalibrate_model_bn, take)
+                                          recalibrate_model_bn, seeded_loader,
+                                          take)
 from mmdonna.utils.io import ArtifactError
 from .base_surrogate import BaseSurrogate
 
@@ -84,7 +85,8 @@ class OneShotData:
         with DefaultScope.overwrite_default_scope(
                 teacher_cfg.get('default_scope')):
             self.train_loader = Runner.build_dataloader(
-                copy.deepcopy(teacher_cfg.train_dataloader.to_dict()))
+                seeded_loader(teacher_cfg.train_dataloader.to_dict(),
+                              teacher_cfg.get('randomness')))
             self.val_loader = Runner.build_dataloader(
                 copy.deepcopy(teacher_cfg.val_dataloader.to_dict()))
             # a dict with `metrics` is an Evaluator config (mmagic's, whose

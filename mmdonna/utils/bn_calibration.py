@@ -9,6 +9,7 @@ cumulative average (``momentum=None``) and runs training batches through it
 with gradients off; only the BN layers switch to train mode (dropout and the
 like stay in eval mode), and every mode and momentum is restored after.
 """
+import copy
 from contextlib import contextmanager
 from typing import Callable, Dict, Iterable, Iterator, List, Optional
 
@@ -135,3 +136,22 @@ def recalibrate_model_bn(model: nn.Module,
                               take(loader, num_batches))
     finally:
         model.train(was)
+
+
+#: mmengine's samplers that shuffle with a ``seed`` argument.
+SEEDED_SAMPLERS = ('DefaultSampler', 'InfiniteSampler')
+
+
+def seeded_loader(loader: dict, randomness: Optional[dict]) -> dict:
+    """A copy of a dataloader config whose shuffling sampler has a seed
+    (``randomness.seed``, else 0): without one, mmengine's sampler draws its
+    seed from the process's global RNG, so the BN calibration batches, and
+    a one-shot score, would depend on what ran before in the process (a
+    rerun after a kill scores differently)."""
+    loader = copy.deepcopy(loader)
+    sampler = loader.get('sampler')
+    kind = sampler.get('type') if isinstance(sampler, dict) else None
+    if (isinstance(kind, str) and kind.split('.')[-1] in SEEDED_SAMPLERS
+            and sampler.get('seed') is None):
+        sampler['seed'] = (randomness or {}).get('seed') or 0
+    return loader

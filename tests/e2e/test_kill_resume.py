@@ -70,8 +70,11 @@ class Tool:
 
     def __init__(self, cfg: str, work: str):
         env = dict(
-            os.environ, PYTHONPATH=ROOT, PYTHONUNBUFFERED='1',
-            OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+            os.environ,
+            PYTHONPATH=ROOT,
+            PYTHONUNBUFFERED='1',
+            OMP_NUM_THREADS='1',
+            MKL_NUM_THREADS='1')
         self.proc = subprocess.Popen([
             sys.executable,
             osp.join(ROOT, 'tools/search.py'), cfg, '--work-dir', work
@@ -102,11 +105,7 @@ class Tool:
         assert rc == 0, out[-4000:]
         return out
 
-    def kill_when(self,
-                  name: str,
-                  ready,
-                  done,
-                  timeout: float = 600) -> None:
+    def kill_when(self, name: str, ready, done, timeout: float = 600) -> None:
         """SIGKILL the process group as soon as ``ready()``; ``done()``
         (the stage's done marker) must be false then."""
         t_end = time.time() + timeout
@@ -165,8 +164,7 @@ def stages(cfg, work):
          lambda t: osp.exists(p('hil_measurements.json')),
          lambda t: osp.exists(p('pareto.json'))),
         # the one-shot score cache
-        ('rerank',
-         lambda t: osp.exists(p('rerank', 'one_shot_scores.json')),
+        ('rerank', lambda t: osp.exists(p('rerank', 'one_shot_scores.json')),
          lambda t: t.printed('rerank')),
         # the first exported subnet
         ('export', lambda t: _exists(work, 'subnets', '*.pth'),
