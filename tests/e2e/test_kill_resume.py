@@ -139,7 +139,7 @@ def search_partial(work):
     return bool(state) and not state.get('final')
 
 
-def stages(cfg, work):
+def stages(work):
     """Kill markers by stage: (what shows the stage runs, its done marker).
     """
     p = lambda *a: osp.join(work, *a)  # noqa: E731
@@ -177,7 +177,8 @@ def stages(cfg, work):
 
 def outcome(work):
     """What must not depend on kills: the library's NSR, the LUT, the
-    front and its measurements, the rerank, the subnets' weights."""
+    front and its measurements, the rerank, the subnets' weights, the
+    finetuned metric."""
     lib = _json(osp.join(work, 'block_library.json'))
     nsr = {
         path: [v for o in b['options'] for v in (o['nsr_mean'], o['nsr_std'])]
@@ -211,7 +212,8 @@ def assert_same(ref, got):
     for name, sd in subnets.items():
         for k, v in sd.items():
             assert torch.equal(v, subnets2[name][k]), (name, k)
-    assert results2 is not None and results is not None
+    # the finetune resumed from its epoch checkpoint: the same metric
+    assert results is not None and results2 == results
 
 
 @pytest.fixture(scope='module')
@@ -227,10 +229,11 @@ def tiny(tmp_path_factory):
 def test_kill_in_every_stage_then_finish(tiny):
     work = str(tiny['base'] / 'chain')
     killed = []
-    for name, ready, done in stages(tiny['cfg'], work):
+    for name, ready, done in stages(work):
         t = Tool(tiny['cfg'], work)
         t.kill_when(name, lambda: ready(t), lambda: done(t))
         killed.append(name)
+    assert len(killed) == 9
     out = Tool(tiny['cfg'], work).finish()
     assert 'finetune: done' in ' '.join(out.split()), out
     assert_same(tiny['reference'], outcome(work))

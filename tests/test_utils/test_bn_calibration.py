@@ -3,7 +3,8 @@ modes and momentum restored, and a second run gives the same result."""
 import torch
 from torch import nn
 
-from mmdonna.utils.bn_calibration import bn_state, recalibrate_bn
+from mmdonna.utils.bn_calibration import (bn_state, recalibrate_bn,
+                                          seeded_loader)
 
 
 def _net():
@@ -59,3 +60,17 @@ def test_no_bn_layer_runs_nothing():
     calls = []
     assert recalibrate_bn(net, calls.append, _batches()) == 0
     assert calls == []
+
+
+def test_seeded_loader_fixes_the_shuffle_seed_only():
+    """A shuffling sampler without a seed gets ``randomness.seed`` (else
+    0): the calibration batches must not depend on the process's RNG."""
+    cfg = dict(batch_size=4, sampler=dict(type='DefaultSampler', shuffle=True))
+    out = seeded_loader(cfg, dict(seed=7))
+    assert out['sampler']['seed'] == 7 and 'seed' not in cfg['sampler']
+    assert seeded_loader(cfg, None)['sampler']['seed'] == 0
+    given = dict(sampler=dict(type='mmengine.DefaultSampler', seed=3))
+    assert seeded_loader(given, dict(seed=7))['sampler']['seed'] == 3
+    other = dict(sampler=dict(type='MySampler'))
+    assert 'seed' not in seeded_loader(other, dict(seed=7))['sampler']
+    assert seeded_loader(dict(batch_size=1), None) == dict(batch_size=1)
