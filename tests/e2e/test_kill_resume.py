@@ -16,6 +16,7 @@ import glob
 import json
 import os
 import os.path as osp
+import shutil
 import signal
 import subprocess
 import sys
@@ -26,6 +27,8 @@ import pytest
 import torch
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+#: Runs per stage before a kill that lands in it counts as impossible.
+TRIES = 5
 TINY = '''
 _base_ = ['{root}/configs/classification/mobilenetv2_digits_search.py']
 small = dict(batch_size=32, dataset=dict(indices=64))
@@ -105,20 +108,22 @@ class Tool:
         assert rc == 0, out[-4000:]
         return out
 
-    def kill_when(self, name: str, ready, done, timeout: float = 600) -> None:
-        """SIGKILL the process group as soon as ``ready()``; ``done()``
-        (the stage's done marker) must be false then."""
+    def kill_when(self, ready, done, timeout: float = 600) -> bool:
+        """SIGKILL the process group as soon as ``ready()``; whether the
+        kill landed inside the stage: the run had not ended before
+        ``ready()`` and ``done()`` (the stage's done marker) was false."""
         t_end = time.time() + timeout
         while not ready():
-            assert self.proc.poll() is None, (
-                f'{name}: the run ended before the kill marker:\n' +
+            if self.proc.poll() is not None:
+                self.reader.join(10)
+                return False  # the whole run ended first
+            assert time.time() < t_end, 'no kill marker in time:\n' + (
                 '\n'.join(self.lines[-30:]))
-            assert time.time() < t_end, 'no kill marker in time'
             time.sleep(0.02)
         os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(60)
         self.reader.join(10)
-        assert not done(), f'{name} ended before the kill'
+        return not done()
 
 
 def _json(path):
@@ -227,13 +232,30 @@ def tiny(tmp_path_factory):
 
 
 def test_kill_in_every_stage_then_finish(tiny):
+    """A kill in each stage in turn. A fast stage (the LUT, hardware in the
+    loop) can end between two polls; then the work dir is put back as it
+    was before that run and the kill tried again (a few tries: a stage that
+    always ends first fails the test)."""
     work = str(tiny['base'] / 'chain')
+    before = str(tiny['base'] / 'before')
     killed = []
     for name, ready, done in stages(work):
-        t = Tool(tiny['cfg'], work)
-        t.kill_when(name, lambda: ready(t), lambda: done(t))
-        killed.append(name)
-    assert len(killed) == 9
+        if osp.isdir(before):
+            shutil.rmtree(before)
+        if osp.isdir(work):
+            shutil.copytree(work, before, symlinks=True)
+        for _ in range(TRIES):
+            t = Tool(tiny['cfg'], work)
+            if t.kill_when(lambda: ready(t), lambda: done(t)):
+                killed.append(name)
+                break
+            shutil.rmtree(work, ignore_errors=True)
+            if osp.isdir(before):
+                shutil.copytree(before, work, symlinks=True)
+        else:
+            pytest.fail(f'{name}: {TRIES} runs ended the stage before the '
+                        f'kill')
+    assert killed == [name for name, _, _ in stages(work)]
     out = Tool(tiny['cfg'], work).finish()
     assert 'finetune: done' in ' '.join(out.split()), out
     assert_same(tiny['reference'], outcome(work))
