@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from mmdonna.search_space.builder import SearchSpaceError
+from mmdonna.utils.model_call import tensor_call
 
 
 def _first_line(e: BaseException) -> str:
@@ -114,7 +115,7 @@ def check_detector_fit(
                     f'model.neck does not fit the backbone outputs {shapes}: '
                     f'{_first_line(e)}') from None
         try:
-            detector(x, mode='tensor')
+            tensor_call(detector, x)
         except (RuntimeError, ValueError, AssertionError) as e:
             raise SearchSpaceError(
                 f'the detector head does not fit the backbone/neck outputs '

@@ -143,7 +143,7 @@ class DonnaKDModel(BaseModel):
             for k, v in losses.items()
         }
         with torch.no_grad():
-            teacher_out = self._teacher_capture(inputs, mode='tensor')
+            teacher_out = self._teacher_capture(inputs, data_samples)
         for i, loss_fn in enumerate(self.distill_losses):
             k = str(i)
             losses[f'loss_distill{i}'] = loss_fn(recorded[k],

@@ -8,11 +8,14 @@ from torch import nn
 
 from mmdonna.search_space import (SearchSpace, build_option, get_submodule,
                                   set_submodule)
+from mmdonna.utils.model_call import tensor_call
 
 
 class TensorForward(nn.Module):
-    """``forward(x) = model(x, mode='tensor')``: an mm model as a plain
-    tensor-in/tensor-out module (for ONNX export and timing)."""
+    """``forward(x) = model(x, data_samples, mode='tensor')``: an mm model
+    as a plain tensor-in/tensor-out module (for ONNX export and timing), with
+    the data samples its head needs built from the input shape (see
+    :func:`mmdonna.utils.model_call.tensor_call`)."""
 
     def __init__(self, model: nn.Module):
         super().__init__()
@@ -23,7 +26,7 @@ class TensorForward(nn.Module):
         self.train(model.training)
 
     def forward(self, x: torch.Tensor):
-        return self.model(x, mode='tensor')
+        return tensor_call(self.model, x)
 
 
 def build_arch_model(

@@ -18,6 +18,7 @@ from mmdonna.search_space import (BlockSpec, SearchSpace, get_submodule,
 from mmdonna.search_space.builder import SearchSpaceError
 from mmdonna.utils import latest_checkpoint
 from mmdonna.utils.block_capture import BlockCapture
+from mmdonna.utils.model_call import tensor_call
 from .arch_model import build_arch_model
 from .block_options import BlockOptions
 
@@ -52,7 +53,9 @@ class DonnaSupernet(BaseModel):
 
     Args:
         teacher (dict): Config of the teacher model (any mm model whose
-            ``forward(inputs, mode='tensor')`` runs the network).
+            ``forward(inputs, data_samples, mode='tensor')`` runs the
+            network; data samples a detector's head needs are built from
+            the input shape, see :func:`mmdonna.utils.model_call.tensor_call`).
         blocks (list[dict]): ``dict(path=..., options=[...],
             weight_sharing=False)`` per cut point, in network order.
         input_shape (Sequence[int]): (C, H, W) of one network input; used to
@@ -141,7 +144,7 @@ class DonnaSupernet(BaseModel):
         # Shapes and execution order from one dummy forward.
         probe = BlockCapture(self.teacher, self._modules_at)
         with torch.no_grad():
-            feats = probe(torch.zeros(1, *self.input_shape), mode='tensor')
+            feats = probe(torch.zeros(1, *self.input_shape))
         specs = []
         for b in space.blocks:
             x, y = feats[b.path]
@@ -158,7 +161,7 @@ class DonnaSupernet(BaseModel):
                 f'model.blocks must be listed in network order {order}, got '
                 f'{space.paths}')
         self.space = SearchSpace(specs)
-        self.capture = BlockCapture(self.teacher, self._modules_at, order[-1])
+        self.capture = probe
         self.students = nn.ModuleDict({
             _key(b.path):
             BlockOptions(b.path, b.options, b.in_shape, b.out_shape,
@@ -194,16 +197,20 @@ class DonnaSupernet(BaseModel):
         if mode == 'loss':
             return self.loss(inputs, data_samples)
         if mode == 'tensor':
-            return self.teacher(inputs, mode='tensor')
+            return tensor_call(self.teacher, inputs, data_samples)
         raise RuntimeError(
             f'DonnaSupernet has no {mode!r} mode: set val_cfg/test_cfg to '
             f'None for BKD and evaluate exported subnets instead')
 
     # ---- BKD -------------------------------------------------------------
     @torch.no_grad()
-    def teacher_features(self, inputs: torch.Tensor) -> Dict[str, tuple]:
-        """{path: (block input, block output)} from one teacher pass."""
-        return self.capture(inputs, mode='tensor')
+    def teacher_features(
+            self,
+            inputs: torch.Tensor,
+            data_samples: Optional[list] = None) -> Dict[str, tuple]:
+        """{path: (block input, block output)} from one teacher pass that
+        stops after the last cut point."""
+        return self.capture(inputs, data_samples)
 
     def _train_indices(self, trainable: List[int],
                        rng: np.random.Generator) -> List[int]:
@@ -216,7 +223,7 @@ class DonnaSupernet(BaseModel):
     def loss(self,
              inputs: torch.Tensor,
              data_samples: Optional[list] = None) -> Dict[str, torch.Tensor]:
-        feats = self.teacher_features(inputs)
+        feats = self.teacher_features(inputs, data_samples)
         # The runner's iteration keys the sampling: identical on every rank
         # and continued on resume.
         step = MessageHub.get_current_instance().get_info('iter', self._step)

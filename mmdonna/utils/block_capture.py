@@ -4,6 +4,8 @@ from typing import Dict, List, Optional, Tuple
 import torch
 from torch import nn
 
+from .model_call import tensor_call
+
 
 class _StopForward(Exception):
     """Raised after the last cut point so the rest of the teacher is
@@ -13,23 +15,26 @@ class _StopForward(Exception):
 class BlockCapture:
     """Run a model and return ``{path: (block input, block output)}``.
 
+    The model stops as soon as every module has run (the rest of the
+    network, e.g. a detector's RPN and RoI head, is skipped); ``order`` is
+    then the execution order of the modules.
+
     Args:
         model (nn.Module): The teacher.
         modules (dict[str, nn.Module]): Cut-point path -> module.
-        stop_after (str, optional): Path after whose forward the teacher stops
-            (the last cut point in execution order). Defaults to None.
     """
 
-    def __init__(self,
-                 model: nn.Module,
-                 modules: Dict[str, nn.Module],
-                 stop_after: Optional[str] = None):
+    def __init__(self, model: nn.Module, modules: Dict[str, nn.Module]):
         self.model = model
         self.modules = modules
-        self.stop_after = stop_after
 
-    def __call__(self, inputs: torch.Tensor,
-                 **forward_kwargs) -> Dict[str, Tuple[torch.Tensor, ...]]:
+    def __call__(
+        self,
+        inputs: torch.Tensor,
+        data_samples: Optional[list] = None
+    ) -> Dict[str, Tuple[torch.Tensor, ...]]:
+        """Run the model in tensor mode (with the data samples its head
+        needs, see :func:`tensor_call`) until every module has run."""
         record: Dict[str, Tuple[torch.Tensor, torch.Tensor]] = {}
         self.order: List[str] = []
         handles = []
@@ -43,7 +48,7 @@ class BlockCapture:
                         f'a module that runs once')
                 record[path] = (args[0], output)
                 self.order.append(path)
-                if path == self.stop_after:
+                if len(record) == len(self.modules):
                     raise _StopForward
 
             return hook
@@ -51,7 +56,7 @@ class BlockCapture:
         for path, m in self.modules.items():
             handles.append(m.register_forward_hook(make_hook(path)))
         try:
-            self.model(inputs, **forward_kwargs)
+            tensor_call(self.model, inputs, data_samples)
         except _StopForward:
             pass
         finally:

@@ -17,6 +17,8 @@ import torch
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from .model_call import tensor_call
+
 #: Training batches used by default to re-estimate BN statistics.
 DEFAULT_CALIB_BATCHES = 16
 
@@ -129,7 +131,7 @@ def recalibrate_model_bn(model: nn.Module,
 
     def forward(data):
         data = model.data_preprocessor(data, False)
-        model(data['inputs'], data.get('data_samples'), mode='tensor')
+        tensor_call(model, data['inputs'], data.get('data_samples'))
 
     try:
         return recalibrate_bn(model if module is None else module, forward,
