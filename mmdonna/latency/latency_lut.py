@@ -12,9 +12,11 @@ from torch import nn
 
 from mmdonna import formats
 from mmdonna.search_space import SearchSpace, build_option, get_submodule
-from mmdonna.supernet.arch_model import TensorForward, build_arch_model
+from mmdonna.supernet.arch_model import build_arch_model
+from mmdonna.supernet.latency_forward import LatencyForward
 from mmdonna.utils import atomic_write_json, config_hash, load_json_artifact
 from mmdonna.utils.io import ArtifactError
+from mmdonna.utils.model_call import latency_scope
 from .base_latency_estimator import BaseLatencyEstimator
 from .errors import LatencyConfigError
 from .lut_math import abs_pct_errors, fit_affine, flatten_tables, predict_codes
@@ -101,6 +103,14 @@ class LatencyLUT:
     @property
     def metric(self) -> str:
         return self.data['metric']
+
+    @property
+    def scope(self) -> str:
+        """What whole-model entries (teacher, calibration) cover:
+        ``'model'`` (the model's raw outputs) or ``'dense'`` (a two-stage
+        detector up to its RPN's raw outputs), see
+        :class:`mmdonna.supernet.latency_forward.LatencyForward`."""
+        return self.data.get('scope', 'model')
 
     @property
     def input_shape(self) -> Tuple[int, ...]:
@@ -379,6 +389,13 @@ class LatencyLUT:
                                       space.fingerprint(), 'latency LUT')
             cls._check_target(data, out_file, estimator.target_id,
                               estimator.backend)
+            scope = data.get('scope', 'model')
+            if scope != latency_scope(teacher):
+                raise ArtifactError(
+                    f'latency LUT {out_file} measured whole models up to '
+                    f'scope {scope!r}, this teacher is measured up to '
+                    f'{latency_scope(teacher)!r}; delete it or use another '
+                    f'--work-dir')
             if tuple(data['input_shape']) != input_shape:
                 raise ArtifactError(
                     f'latency LUT {out_file} was measured for input '
@@ -405,6 +422,7 @@ class LatencyLUT:
                 backend=estimator.backend,
                 target=estimator.meta(),
                 input_shape=list(input_shape),
+                scope=latency_scope(teacher),
                 metric=metric,
                 blocks=[
                     dict(
@@ -451,14 +469,14 @@ class LatencyLUT:
                               teacher_block=get_submodule(teacher, s.path)),
                          shape))
         if todo(self.data['teacher']):
-            tasks.append((('teacher', ), lambda: TensorForward(teacher),
+            tasks.append((('teacher', ), lambda: LatencyForward(teacher),
                           self.input_shape))
         calib = self.data['calibration']
         for i, r in enumerate(calib['results']):
             if todo(r):
                 tasks.append(
                     (('calibration', 'results', i), lambda c=calib['codes'][i]:
-                     TensorForward(build_arch_model(teacher, self.space, c)),
+                     LatencyForward(build_arch_model(teacher, self.space, c)),
                      self.input_shape))
         return tasks
 
@@ -567,7 +585,7 @@ class LatencyLUT:
             ]
             bar = ProgressBar(len(todo)) if progress and todo else None
             for i in todo:
-                model = TensorForward(
+                model = LatencyForward(
                     build_arch_model(teacher, space, state['codes'][i]))
                 state['results'][i] = merge_passes(
                     state['results'][i],
@@ -613,6 +631,7 @@ class LatencyLUT:
             measured=len(good),
             failed=len(archs) - len(good),
             calibration=self.calibration,
+            scope=self.scope,
             fixed_ms=self.fixed_ms,
             mean_abs_pct_error=float(err.mean()) if len(err) else nan,
             max_abs_pct_error=float(err.max()) if len(err) else nan,

@@ -8,7 +8,7 @@ from mmengine.registry import init_default_scope
 from torch import nn
 
 from mmdonna.search_space import SearchSpace
-from mmdonna.supernet.arch_model import TensorForward
+from mmdonna.supernet.latency_forward import LatencyForward
 from .errors import LatencyConfigError
 from .latency_config import (build_targets, latency_settings, lut_path,
                              select_target)
@@ -76,7 +76,9 @@ def run_measure_latency(cfg: Config,
     input_shape = (1, ) + tuple(shape)
     out = dict(target_id=estimator.target_id, backend=estimator.backend)
     if not lut and not validate:
-        out['teacher'] = estimator.measure(TensorForward(teacher), input_shape)
+        whole = LatencyForward(teacher)
+        out['teacher'] = estimator.measure(whole, input_shape)
+        out['scope'] = whole.scope
         out['input_shape'] = list(input_shape)
         return out
     if space is None:

@@ -19,7 +19,8 @@ from mmdonna.search.latency_source import target_latency, teacher_cost
 from mmdonna.search.search_stages import (build_problem, front_entries,
                                           measured_value, target_limits,
                                           teacher_surrogate)
-from mmdonna.supernet.arch_model import TensorForward, build_arch_model
+from mmdonna.supernet.arch_model import build_arch_model
+from mmdonna.supernet.latency_forward import LatencyForward
 from mmdonna.surrogate import OneShotData, OneShotQuality
 from mmdonna.utils import atomic_write_json, config_hash, load_json_artifact
 from mmdonna.utils.io import ArtifactError
@@ -207,19 +208,22 @@ def _measure(ctx: StageContext, fronts: Dict[str, list]) -> dict:
     def build(code: Optional[Sequence[int]]):
         net = model.teacher if code is None else build_arch_model(
             model.teacher, model.space, code)
-        return TensorForward(net).eval()
+        return LatencyForward(net).eval()
 
     latency = ctx.latency
     jobs = {
         t: [None] + [a['code'] for a in front]
         for t, front in fronts.items()
     }
-    digest = config_hash(
-        dict(
-            space=model.space.fingerprint(),
-            input_shape=input_shape,
-            targets={t: latency[t]['meta']
-                     for t in fronts}))
+    key = dict(
+        space=model.space.fingerprint(),
+        input_shape=input_shape,
+        targets={t: latency[t]['meta']
+                 for t in fronts})
+    scope = LatencyForward(model.teacher).scope
+    if scope != 'model':  # measurements of whole models keep their digest
+        key['scope'] = scope
+    digest = config_hash(key)
     return remeasure(jobs, build, {t: latency[t]['estimator']
                                    for t in fronts}, input_shape,
                      _file(ctx, 'measurements'), digest,
@@ -283,6 +287,8 @@ def hil(ctx: StageContext) -> dict:
         search=s['choice'],
         settings=s['settings'],
         hardware_in_the_loop=do_hil,
+        # what a whole-model latency covers (LatencyForward)
+        latency_scope=LatencyForward(model.teacher).scope,
         targets=targets)
     atomic_write_json(_file(ctx, 'pareto'), pareto)
     ctx.pareto = pareto

@@ -70,3 +70,28 @@ def tensor_call(model: nn.Module,
     if data_samples is None:
         return model(inputs, mode='tensor')
     return model(inputs, data_samples, mode='tensor')
+
+
+#: What a latency measurement of a whole model covers (recorded in the LUT):
+#: ``'model'``: ``model(x, samples, mode='tensor')``, the model's raw
+#: outputs; ``'dense'``: a two-stage detector up to its last exportable
+#: tensors, the RPN head's raw outputs (its proposals come from NMS, which
+#: the RoI head needs and ONNX cannot trace).
+SCOPES = ('model', 'dense')
+
+
+def latency_scope(model: nn.Module) -> str:
+    """The part of ``model`` a latency measurement covers, one of
+    :data:`SCOPES`."""
+    base = sys.modules.get('mmdet.models.detectors.two_stage')
+    if base is not None and isinstance(model, base.TwoStageDetector):
+        return 'dense'
+    return 'model'
+
+
+def dense_call(model: nn.Module, inputs: torch.Tensor) -> tuple:
+    """A two-stage detector up to the RPN head's raw outputs: the neck's
+    features, then the RPN's class scores and box deltas per level."""
+    feats = model.extract_feat(inputs)
+    scores, deltas = model.rpn_head(feats)
+    return tuple(feats) + tuple(scores) + tuple(deltas)

@@ -108,6 +108,12 @@ def write_report(out_file: str,
                 name += f' on a {grid:g} ms latency grid'
             lines += [f'Search: {name} ({search["reason"]}).', '']
         lines.append(front_table(pareto))
+        if pareto.get('latency_scope') == 'dense':
+            lines += [
+                '', 'Latencies cover the detector up to its RPN head\'s raw '
+                'outputs: the RoI head and post-processing (NMS) do not '
+                'export to ONNX and are left out of every measurement.'
+            ]
         lines += [
             '', '## LUT vs measured latency (front architectures, whole '
             'models)', '', '| target | teacher measured (ms) | pairs | '

@@ -82,3 +82,26 @@ def test_faster_rcnn_bkd_steps():
         losses = model.train_step(data, optim)
     assert set(losses) == {'loss_block0', 'loss_block1', 'loss'}
     assert all(torch.isfinite(v) for v in losses.values())
+
+
+def test_faster_rcnn_latency_up_to_the_rpn_outputs(tmp_path):
+    """ONNX cannot trace the RPN's NMS: whole-model latency covers the
+    detector up to the RPN head's raw outputs, recorded as the LUT's
+    scope."""
+    from mmdonna.latency import LatencyLUT, OnnxRuntimeEstimator
+    from mmdonna.supernet.latency_forward import LatencyForward
+    model = build_supernet()
+    whole = LatencyForward(model.teacher)
+    assert whole.scope == 'dense'
+    est = OnnxRuntimeEstimator(warmup=0, repeats=1)
+    lut = LatencyLUT.build(
+        model.teacher,
+        model.space,
+        est, (3, IMG, IMG),
+        out_file=str(tmp_path / 'lut.json'),
+        calibrate=0,
+        progress=False)
+    assert lut.complete and lut.scope == 'dense'
+    assert 0 < lut.teacher_ms < float('inf')
+    # a classifier-style whole call stays whole
+    assert LatencyForward(torch.nn.Identity()).scope == 'model'
