@@ -13,8 +13,14 @@ def default_distill(model: nn.Module) -> List[dict]:
     - an mmdet detector with an FPN (``neck.fpn_convs``): the NSR of every
       pyramid level, weights summing to 1 (the feature term stays about one
       detection loss);
-    - an mmpretrain classifier (``head.fc``): KL divergence of the logits at
-      temperature 4.
+    - an mmpretrain classifier (``head``, whatever its layers:
+      ``LinearClsHead``, ``StackedLinearClsHead``, ...): KL divergence of
+      the logits at temperature 4. The head module's output is its logits
+      in training (``head.loss`` calls ``head(feats)``) and in the teacher's
+      ``mode='tensor'`` alike.
+
+    A named module inside the head (``head.fc``) or any other point is set
+    with ``donna.finetune.distill``.
 
     Raises:
         ValueError: none of these; the message names
@@ -39,16 +45,16 @@ def default_distill(model: nn.Module) -> List[dict]:
                 loss=dict(type='mmdonna.NSRLoss', loss_weight=1 / len(levels)))
             for i in levels
         ]
-    if 'head.fc' in names:
+    if 'head' in names:
         return [
             dict(
-                student='head.fc',
-                teacher='head.fc',
+                student='head',
+                teacher='head',
                 loss=dict(
                     type='mmdonna.KLDivergence', tau=4.0, loss_weight=1.0))
         ]
     raise ValueError(
         'no default distillation point for this model (no generator, '
-        'neck.fpn_convs or head.fc): set donna.finetune.distill, e.g. '
+        'neck.fpn_convs or head): set donna.finetune.distill, e.g. '
         "[dict(student='neck.0', teacher='neck.0', "
         "loss=dict(type='mmdonna.NSRLoss'))]")
