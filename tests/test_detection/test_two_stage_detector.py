@@ -3,6 +3,7 @@ through every whole-model call: the supernet's shape probe, the model's
 tensor outputs, the LUT's fixed part and BKD steps."""
 import copy
 
+import numpy as np
 import torch
 from mmengine.hub import get_config
 from mmengine.optim import build_optim_wrapper
@@ -105,3 +106,37 @@ def test_faster_rcnn_latency_up_to_the_rpn_outputs(tmp_path):
     assert 0 < lut.teacher_ms < float('inf')
     # a classifier-style whole call stays whole
     assert LatencyForward(torch.nn.Identity()).scope == 'model'
+
+
+def test_faster_rcnn_bkd_runner_steps(tmp_path):
+    """The derived BKD run of a Faster R-CNN teacher trains 2 steps (8
+    generated images, batch 4) with the stock Runner."""
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+
+    from mmdonna.stages import bkd_config
+    from .utils import CONFIGS, save_teacher, shrink_loader
+    cfg = Config.fromfile(f'{CONFIGS}/retinanet_r18_shapes_search.py')
+    model = tiny_faster_rcnn()
+    model.roi_head.bbox_head.num_classes = 3
+    cfg.model = model
+    root = str(tmp_path / 'data') + '/'
+    cfg.train_dataloader = shrink_loader(cfg.train_dataloader, root, 8, 4)
+    cfg.val_dataloader = shrink_loader(cfg.val_dataloader, root, 4, 4)
+    cfg.donna.update(
+        teacher_checkpoint=save_teacher(cfg.model,
+                                        str(tmp_path / 'teacher.pth')),
+        input_shape=(3, IMG, IMG),
+        blocks=[
+            dict(path=p, options=[dict(type='MBConv', expand=3)])
+            for p in PATHS
+        ],
+        bkd=dict(epochs=1, lr=1e-2, train_options='all'))
+    bcfg = bkd_config(cfg, cfg.donna.teacher_checkpoint)
+    bcfg.custom_hooks = []  # no block library: the steps are the point
+    bcfg.work_dir = str(tmp_path / 'work')
+    runner = Runner.from_cfg(bcfg)
+    runner.train()
+    assert runner.iter == 2
+    hist = runner.message_hub.get_scalar('train/loss_block1').data[0]
+    assert len(hist) == 2 and all(np.isfinite(hist))

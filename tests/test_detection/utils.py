@@ -9,6 +9,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmdonna.registry import MODELS
 from mmdonna.stages import bkd_config
+from mmdonna.utils.model_call import tensor_call
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = osp.join(ROOT, 'configs', 'detection')
@@ -63,7 +64,7 @@ def save_teacher(model_cfg: dict, path: str) -> str:
     gen = torch.Generator().manual_seed(0)
     with torch.no_grad():
         for _ in range(3):
-            teacher(torch.randn(4, 3, IMG, IMG, generator=gen), mode='tensor')
+            tensor_call(teacher, torch.randn(4, 3, IMG, IMG, generator=gen))
     torch.save(dict(state_dict=teacher.state_dict()), path)
     return path
 
