@@ -8,7 +8,7 @@ from mmengine.config import Config
 from mmengine.registry import MODELS, init_default_scope
 from torch import nn
 
-from mmdonna.supernet.arch_model import TensorForward
+from mmdonna.supernet.latency_forward import LatencyForward
 
 
 def build_deploy_model(cfg: Config,
@@ -44,10 +44,12 @@ def export_onnx(model: nn.Module,
                 opset: int = 17,
                 check: bool = True,
                 seed: int = 0) -> float:
-    """Export ``TensorForward(model)`` and return the max |ORT - torch|
-    difference on a random input (0 when ``check`` is False)."""
+    """Export ``LatencyForward(model)`` (the model up to its last
+    exportable tensors: a two-stage detector up to its RPN head's raw
+    outputs) and return the max |ORT - torch| difference on a random input
+    (0 when ``check`` is False)."""
     import onnxruntime as ort
-    wrapped = TensorForward(model).eval()
+    wrapped = LatencyForward(model).eval()
     x = torch.randn(
         *input_shape, generator=torch.Generator().manual_seed(seed))
     with torch.no_grad():

@@ -104,6 +104,11 @@ def test_faster_rcnn_latency_up_to_the_rpn_outputs(tmp_path):
         progress=False)
     assert lut.complete and lut.scope == 'dense'
     assert 0 < lut.teacher_ms < float('inf')
+    # the deployable ONNX of a two-stage detector: the same tensors
+    from mmdonna.export.onnx_export import export_onnx
+    diff = export_onnx(model.teacher, (1, 3, IMG, IMG),
+                       str(tmp_path / 'frcnn.onnx'))
+    assert diff < 1e-3
     # a classifier-style whole call stays whole
     assert LatencyForward(torch.nn.Identity()).scope == 'model'
 
