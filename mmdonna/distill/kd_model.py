@@ -3,6 +3,7 @@ import copy
 from typing import Dict, List, Optional
 
 import torch
+from mmengine.config import ConfigDict
 from mmengine.model import BaseModel
 from mmengine.runner.checkpoint import load_checkpoint
 
@@ -56,8 +57,10 @@ class DonnaKDModel(BaseModel):
                  student_checkpoint: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
-        student = copy.deepcopy(student)
-        teacher = copy.deepcopy(teacher)
+        # ConfigDicts as a Runner would pass: mmdet's two-stage detectors
+        # read their train_cfg/test_cfg by attribute (``train_cfg.rpn``)
+        student = ConfigDict(copy.deepcopy(student))
+        teacher = ConfigDict(copy.deepcopy(teacher))
         if data_preprocessor is not None:
             student.setdefault('data_preprocessor',
                                copy.deepcopy(data_preprocessor))

@@ -6,7 +6,7 @@ import tempfile
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, ConfigDict
 from mmengine.logging import print_log
 from torch import nn
 
@@ -198,7 +198,9 @@ def export_subnet(teacher_cfg: Config,
     library = osp.abspath(osp.join(work_dir, 'block_library.json'))
     student = student_config(teacher_cfg.model.to_dict(), space, code, library,
                              scope)
-    model_cfg = copy.deepcopy(student)
+    # a ConfigDict as a Runner would pass: mmdet's two-stage detectors read
+    # their train_cfg/test_cfg by attribute (``train_cfg.rpn``)
+    model_cfg = ConfigDict(copy.deepcopy(student))
     if teacher_cfg.get('data_preprocessor') is not None:
         # what the Runner merges in: BN recalibration sees normalised inputs
         model_cfg.setdefault('data_preprocessor',
