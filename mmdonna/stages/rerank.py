@@ -16,6 +16,7 @@ from typing import List, Optional
 
 import numpy as np
 
+from mmdonna.filter.pareto import pareto_mask
 from mmdonna.search.search_stages import teacher_code
 from mmdonna.surrogate import OneShotData, OneShotQuality
 from mmdonna.utils import atomic_write_json, config_hash
@@ -30,12 +31,8 @@ SCORES_FILE = 'rerank/one_shot_scores.json'
 def non_dominated(latency: List[float], quality: List[float]) -> List[bool]:
     """Whether each point is non-dominated when lower latency and higher
     quality are better (ties keep both)."""
-    lat, q = np.asarray(latency, float), np.asarray(quality, float)
-    keep = []
-    for i in range(len(lat)):
-        better = (lat <= lat[i]) & (q >= q[i]) & ((lat < lat[i]) | (q > q[i]))
-        keep.append(not bool(better.any()))
-    return keep
+    F = np.stack([np.asarray(latency, float), -np.asarray(quality, float)], 1)
+    return pareto_mask(F).tolist()
 
 
 def rerank_settings(ctx: StageContext) -> dict:
