@@ -64,7 +64,7 @@ TASKS = dict(
         # the teacher is MobileNetV2 at widen_factor 0.5
         scaled=[{
             'backbone.widen_factor': w
-        } for w in (0.2, 0.25, 0.3, 0.35, 0.4, 0.5)],
+        } for w in (0.1, 0.15, 0.25, 0.35, 0.5)],
         ref=(0.1, 1.2)),
     detection=dict(
         config='configs/detection/retinanet_r18_shapes_search.py',
@@ -178,6 +178,25 @@ def random_matched(ctx, target: str, found: list, seed: int) -> list:
                 latency_lut_ms=float(F[j, 1]),
                 surrogate=float(F[j, 0])))
     return out
+
+
+def same_code(py: str, code: list) -> bool:
+    """Whether ``py`` is an exported subnet of ``code``."""
+    if not osp.exists(py):
+        return False
+    return list(Config.fromfile(py).donna_meta.code) == list(code)
+
+
+def model_entry(state: dict, name: str, what: dict, latency_key: str) -> dict:
+    """``state['models'][name]``, started afresh (results and latency)
+    when it was another model."""
+    m = state['models'].get(name)
+    if m is None or any(m.get(k) != v for k, v in what.items()):
+        m = state['models'][name] = dict(what, seeds={})
+        if not latency_key.startswith('scaled_'):
+            state['latency'].pop(latency_key, None)
+    m['latency_key'] = latency_key
+    return m
 
 
 def scaled_model(teacher_model: dict, knobs: dict) -> dict:
@@ -408,12 +427,9 @@ def main():
     arms = osp.join(root, 'arms')
     os.makedirs(arms, exist_ok=True)
     state_file = osp.join(root, 'results.json')
-    digest = config_hash(
-        dict(
-            cfg=cfg.to_dict(),
-            scaled=task['scaled'],
-            found=args.found,
-            random=args.random))
+    # models are kept by what they are (code / knobs and length), so a
+    # changed list of members keeps the others' results
+    digest = config_hash(dict(cfg=cfg.to_dict()))
     state = dict(config_hash=digest, cost={}, models={}, latency={})
     if osp.exists(state_file):
         with open(state_file) as f:
@@ -452,7 +468,7 @@ def main():
     for kind, archs in (('found', found), ('random', rand)):
         for a in archs:
             py = osp.join(arms, 'subnets', a['name'] + '.py')
-            if not osp.exists(py):
+            if not same_code(py, a['code']):
                 if loader is None and bn:
                     loader = calibration_loader(tcfg)
                 export_subnet(
@@ -466,9 +482,8 @@ def main():
                     bn,
                     subdir='subnets',
                     calib_loader=loader)
-            state['models'].setdefault(
-                a['name'], dict(set=kind, code=a['code'], seeds={}))
-            state['models'][a['name']]['latency_key'] = a['name']
+            model_entry(state, a['name'], dict(set=kind, code=a['code']),
+                        a['name'])
             jobs.append((a['name'], kind, py, {}))
 
     # 4. the scaled family, same epochs and equal compute
@@ -494,12 +509,15 @@ def main():
         for budget, n in (('same', length), ('equal', length + extra)):
             loop, sched = loop_and_scheduler(by_ep, n)
             name = f'{base}_{budget}'
-            m = state['models'].setdefault(
-                name, dict(set=f'scaled_{budget}', knobs=knobs, seeds={}))
-            m['latency_key'] = base
-            m['length'] = n
+            model_entry(state, name,
+                        dict(set=f'scaled_{budget}', knobs=knobs, length=n),
+                        base)
             jobs.append((name, f'scaled_{budget}', py,
                          dict(train_cfg=loop, param_scheduler=sched)))
+    names = {j[0] for j in jobs}
+    for name in list(state['models']):  # members no longer asked for
+        if name not in names:
+            del state['models'][name]
     atomic_write_json(state_file, state)
 
     # 5a. latency: every model whole, interleaved passes
@@ -533,22 +551,23 @@ def main():
             atomic_write_json(state_file, state)
         print(f'latency pass {p + 1}/{args.passes} done', flush=True)
 
-    # 5b. finetune every model once per seed
-    for s in range(args.seeds):
-        for name, kind, py, over in jobs:
-            m = state['models'][name]
-            if str(s) in m['seeds']:
-                continue
-            o = copy.deepcopy(over)
-            o['randomness'] = dict(seed=s)
-            t = time.time()
-            m['seeds'][str(s)] = finetune_accuracy(
-                py, osp.join(arms, 'finetune', f'{name}_s{s}'), o, metric, bn)
-            m.setdefault('finetune_s', []).append(time.time() - t)
-            atomic_write_json(state_file, state)
-            print(
-                f'seed {s} {name}: {metric} {m["seeds"][str(s)]:.3f}',
-                flush=True)
+    # 5b. finetune every model once per seed: the models of the finetune
+    # length first, then the longer equal-compute runs
+    order = [(s, j) for phase in (False, True) for s in range(args.seeds)
+             for j in jobs if (j[1] == 'scaled_equal') == phase]
+    for s, (name, kind, py, over) in order:
+        m = state['models'][name]
+        if str(s) in m['seeds']:
+            continue
+        o = copy.deepcopy(over)
+        o['randomness'] = dict(seed=s)
+        t = time.time()
+        m['seeds'][str(s)] = finetune_accuracy(
+            py, osp.join(arms, 'finetune', f'{name}_s{s}'), o, metric, bn)
+        m.setdefault('finetune_s', []).append(time.time() - t)
+        atomic_write_json(state_file, state)
+        print(
+            f'seed {s} {name}: {metric} {m["seeds"][str(s)]:.3f}', flush=True)
 
     # report
     teacher_ms = min(state['latency']['teacher'])
