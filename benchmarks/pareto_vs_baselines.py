@@ -127,17 +127,27 @@ def name_of(knobs: dict) -> str:
                                 if not isinstance(v, list))
 
 
+def cpu_seconds() -> float:
+    """CPU seconds of this process and its finished children (dataloader
+    workers): unlike wall seconds, hardly changed by other jobs' load."""
+    import resource
+    child = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + child.ru_utime + child.ru_stime
+
+
 def timed_stage(cfg: Config, work_dir: str, stage: str, state: dict,
                 key: str) -> None:
-    """Run the pipeline up to ``stage``; keep its wall seconds in
-    ``state['cost']`` when it did work this time."""
+    """Run the pipeline up to ``stage``; keep its wall and CPU seconds in
+    ``state['cost']`` (``<key>_s``, ``<key>_cpu_s``) when it did work this
+    time."""
     from mmdonna.stages import run_stages
     rows = []
-    t = time.time()
+    t, c = time.time(), cpu_seconds()
     run_stages(cfg, work_dir, stage=stage, on_row=rows.append)
     # a stage that did its work this time: its cost is this run's
     if any(r[0] == stage and r[1] == 'done' for r in rows):
-        state['cost'][key] = time.time() - t
+        state['cost'][f'{key}_s'] = time.time() - t
+        state['cost'][f'{key}_cpu_s'] = cpu_seconds() - c
 
 
 def spread_front(front: list, num: int, rerank: dict) -> list:
@@ -444,8 +454,8 @@ def main():
     t0 = time.time()
 
     # 1. the search, teacher and BKD timed (wall seconds, this run's load)
-    timed_stage(cfg, search_dir, 'teacher', state, 'teacher_s')
-    timed_stage(cfg, search_dir, 'bkd', state, 'bkd_s')
+    timed_stage(cfg, search_dir, 'teacher', state, 'teacher')
+    timed_stage(cfg, search_dir, 'bkd', state, 'bkd')
     atomic_write_json(state_file, state)
     ctx = run_stages(cfg, search_dir)  # finetune: skipped
     target = next(iter(ctx.latency))
@@ -496,12 +506,17 @@ def main():
     length = settings['finetune']['epochs' if by_ep else 'iters'] or 5
     t_loop = tcfg.train_cfg
     t_len = t_loop.get('max_epochs' if by_ep else 'max_iters')
+    # BKD (training + library) in teacher epochs / iterations: by CPU
+    # seconds when recorded (older work dirs: wall seconds)
+    cost = state['cost']
+    clock = '_cpu_s' if cost.get('bkd_cpu_s') and cost.get(
+        'teacher_cpu_s') else '_s'
     extra = 0
-    if state['cost'].get('teacher_s') and state['cost'].get('bkd_s') \
-            and t_len:
-        unit = state['cost']['teacher_s'] / t_len
-        extra = int(round(state['cost']['bkd_s'] / unit))
-    state['cost']['bkd_in_teacher_units'] = extra
+    if cost.get('teacher' + clock) and cost.get('bkd' + clock) and t_len:
+        unit = cost['teacher' + clock] / t_len
+        extra = int(round(cost['bkd' + clock] / unit))
+    cost['bkd_in_teacher_units'] = extra
+    cost['clock'] = 'cpu' if clock == '_cpu_s' else 'wall'
     state['cost']['unit'] = 'epochs' if by_ep else 'iterations'
     template = osp.join(arms, 'subnets', found[0]['name'] + '.py')
     scaled_modules = {}
