@@ -411,6 +411,10 @@ def main():
     parser.add_argument('--passes', type=int, default=3)
     parser.add_argument('--out', help='also write the summary here (JSON)')
     parser.add_argument(
+        '--report-only',
+        action='store_true',
+        help='train nothing more: report the seeds finished so far')
+    parser.add_argument(
         '--quick',
         action='store_true',
         help='smoke run: plain digits, tiny budgets, FLOPs latency, 1 seed')
@@ -577,7 +581,7 @@ def main():
              for j in jobs if (j[1] == 'scaled_equal') == phase]
     for s, (name, kind, py, over) in order:
         m = state['models'][name]
-        if str(s) in m['seeds']:
+        if str(s) in m['seeds'] or args.report_only:
             continue
         o = copy.deepcopy(over)
         o['randomness'] = dict(seed=s)
@@ -600,6 +604,10 @@ def main():
         latency_statistic=statistic,
         latency_target=target,
         seeds=args.seeds,
+        seeds_per_model={
+            k: len(m['per_seed'])
+            for k, m in summary['models'].items()
+        },
         passes=args.passes,
         reference_point=dict(
             normalised_error=ref[0], latency_over_teacher=ref[1]),
@@ -613,8 +621,10 @@ def main():
     if args.out:
         atomic_write_json(args.out, report)
     png = osp.join(root, f'pareto_vs_baselines_{args.task}.png')
+    done = sorted({len(m['per_seed']) for m in summary['models'].values()})
+    seeds = f'{done[0]}' if len(done) == 1 else f'{done[0]}-{done[-1]}'
     plot(summary, png, metric, teacher_q, teacher_ms,
-         f'{args.task}: {args.seeds} seeds, one run')
+         f'{args.task}: {seeds} seeds per model, one run')
     print(table(summary, metric, teacher_q, teacher_ms))
     print(f'finetune length: same={length} equal={length + extra} '
           f'{state["cost"]["unit"]} (BKD = {extra} teacher '
