@@ -286,7 +286,9 @@ def summarise(state: dict, seeds: int, teacher_q: float, teacher_ms: float,
             per_seed=q.tolist(),
             latency=float(min(lat)),
             latency_passes=lat,
-            params=m.get('params'))
+            params=m.get('params'),
+            surrogate=m.get('surrogate'),
+            one_shot=m.get('one_shot'))
 
     def norm(q, lat):
         return (1.0 - q / teacher_q, lat / teacher_ms)
@@ -501,8 +503,12 @@ def main():
                     bn,
                     subdir='subnets',
                     calib_loader=loader)
-            model_entry(state, a['name'], dict(set=kind, code=a['code']),
-                        a['name'])
+            m = model_entry(state, a['name'], dict(set=kind, code=a['code']),
+                            a['name'])
+            # the search's view of it: block-loss surrogate (lower is
+            # better) and, for front members, the one-shot quality
+            m['surrogate'] = a.get('surrogate')
+            m['one_shot'] = a.get('one_shot')
             jobs.append((a['name'], kind, py, {}))
 
     # 4. the scaled family, same epochs and equal compute
