@@ -351,20 +351,23 @@ def table(summary: dict, metric: str, teacher_q: float,
           teacher_ms: float) -> str:
     lines = [
         f'| set | model | {metric} mean ± std (min-max) | latency (ms) | '
-        f'x teacher | params |', '|---|---|---|---|---|---|',
+        f'x teacher | params | block loss |', '|---|---|---|---|---|---|---|',
         f'| teacher | teacher | {teacher_q:.2f} | {teacher_ms:.3f} | 1.00 | '
-        f'- |'
+        f'- | - |'
     ]
     order = ('found', 'random', 'scaled_same', 'scaled_equal')
     rows = sorted(
         summary['models'].items(),
         key=lambda kv: (order.index(kv[1]['set']), kv[1]['latency']))
     for name, m in rows:
+        loss = '-' if m.get('surrogate') is None else \
+            f'{m["surrogate"]:.3f}'
         lines.append(
             f'| {m["set"]} | {name} | {m["quality"]:.2f} ± '
             f'{m["quality_std"]:.2f} ({m["quality_min"]:.2f}-'
             f'{m["quality_max"]:.2f}) | {m["latency"]:.3f} | '
-            f'{m["latency"] / teacher_ms:.2f} | {m["params"] or "-"} |')
+            f'{m["latency"] / teacher_ms:.2f} | {m["params"] or "-"} | '
+            f'{loss} |')
     return '\n'.join(lines)
 
 
