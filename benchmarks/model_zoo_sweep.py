@@ -110,7 +110,8 @@ ENTRIES: Dict[str, dict] = dict(
             arch=dict(embed_dims=16, depths=[1, 1, 1, 1],
                       num_heads=[1, 1, 2, 2]),
             img_size=32,
-            window_size=4)),
+            window_size=2,
+            pad_small_map=True)),
     deit_tiny=_e(
         'cls',
         'mmpretrain::deit/deit-tiny_4xb256_in1k.py',

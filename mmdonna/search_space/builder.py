@@ -160,12 +160,32 @@ def _dummy_forward(module: nn.Module, in_shape: Sequence[int]) -> torch.Tensor:
         module.train(was_training)
 
 
-def shape_of(t) -> Tuple[int, ...]:
-    """(C, H, W) of a captured 4-D tensor; clear error otherwise."""
-    if not isinstance(t, torch.Tensor) or t.dim() != 4:
-        kind = (f'tensor of shape {tuple(t.shape)}' if isinstance(
-            t, torch.Tensor) else type(t).__name__)
-        raise SearchSpaceError(
-            f'cut points must produce N x C x H x W tensors, got a {kind}; '
-            f'cut at a module that returns one feature map')
-    return tuple(t.shape[1:])
+def shape_of(t, where: str = 'a cut point', verb: str = 'outputs'
+             ) -> Tuple[int, ...]:
+    """(C, H, W) of a captured 4-D tensor; a one-line error otherwise.
+
+    Args:
+        t: What the cut point took or returned.
+        where (str): The cut point, for the error (e.g.
+            ``"model.blocks[0].path='backbone.layer2'"``). Defaults to
+            'a cut point'.
+        verb (str): 'outputs' or 'receives', for the error. Defaults to
+            'outputs'.
+
+    Raises:
+        SearchSpaceError: ``t`` is not an N x C x H x W tensor.
+    """
+    if isinstance(t, torch.Tensor) and t.dim() == 4:
+        return tuple(t.shape[1:])
+    if isinstance(t, torch.Tensor) and t.dim() == 3:
+        kind = f'a (N, L, C) token tensor {tuple(t.shape)}'
+    elif isinstance(t, torch.Tensor):
+        kind = f'a {t.dim()}-D tensor {tuple(t.shape)}'
+    elif isinstance(t, (tuple, list)):
+        kind = f'a {type(t).__name__} of {len(t)}'
+    else:
+        kind = type(t).__name__
+    raise SearchSpaceError(
+        f'{where} {verb} {kind}: cut points must take and output one NCHW '
+        f'(N x C x H x W) tensor; cut at a module that maps one feature map '
+        f'to one (token and attention blocks are not supported yet)')

@@ -146,14 +146,22 @@ class DonnaSupernet(BaseModel):
         with torch.no_grad():
             feats = probe(torch.zeros(1, *self.input_shape))
         specs = []
-        for b in space.blocks:
+        for i, b in enumerate(space.blocks):
             x, y = feats[b.path]
+            where = f'model.blocks[{i}].path={b.path!r}'
+            in_shape = shape_of(x, where, 'receives')
+            if probe.num_inputs[b.path] != 1:
+                raise SearchSpaceError(
+                    f'{where} takes {probe.num_inputs[b.path]} inputs: cut '
+                    f'points must take one NCHW tensor (an option replaces '
+                    f'the module and gets only that); cut at a module '
+                    f'called with one feature map')
             specs.append(
                 BlockSpec(
                     b.path,
                     b.options,
-                    in_shape=shape_of(x),
-                    out_shape=shape_of(y),
+                    in_shape=in_shape,
+                    out_shape=shape_of(y, where),
                     weight_sharing=b.weight_sharing))
         order = probe.order
         if order != space.paths:

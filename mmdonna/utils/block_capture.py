@@ -37,16 +37,20 @@ class BlockCapture:
         needs, see :func:`tensor_call`) until every module has run."""
         record: Dict[str, Tuple[torch.Tensor, torch.Tensor]] = {}
         self.order: List[str] = []
+        #: path -> how many inputs (positional and keyword) the module took
+        self.num_inputs: Dict[str, int] = {}
         handles = []
 
         def make_hook(path):
 
-            def hook(module, args, output):
+            def hook(module, args, kwargs, output):
                 if path in record:
-                    raise RuntimeError(
+                    raise ValueError(
                         f'cut point {path!r} ran twice in one forward; cut at '
                         f'a module that runs once')
-                record[path] = (args[0], output)
+                inputs = list(args) + list(kwargs.values())
+                record[path] = (inputs[0] if inputs else None, output)
+                self.num_inputs[path] = len(inputs)
                 self.order.append(path)
                 if len(record) == len(self.modules):
                     raise _StopForward
@@ -54,7 +58,8 @@ class BlockCapture:
             return hook
 
         for path, m in self.modules.items():
-            handles.append(m.register_forward_hook(make_hook(path)))
+            handles.append(
+                m.register_forward_hook(make_hook(path), with_kwargs=True))
         try:
             tensor_call(self.model, inputs, data_samples)
         except _StopForward:
@@ -64,7 +69,7 @@ class BlockCapture:
                 h.remove()
         missing = [p for p in self.modules if p not in record]
         if missing:
-            raise RuntimeError(
+            raise ValueError(
                 f'cut points {missing} did not run in the teacher forward; '
                 f'choose modules on the path from input to output')
         return record

@@ -2,9 +2,10 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from mmdonna.search_space import (BlockSpec, SearchSpace, SearchSpaceError,
-                                  build_option, expand_options)
+                                  build_option, expand_options, shape_of)
 
 
 def _space():
@@ -89,3 +90,20 @@ def test_unknown_option_key_names_block_and_option():
 def test_block_spec_round_trip():
     b = BlockSpec('x', [dict(type='MBConv')], (3, 4, 4), (8, 2, 2), True)
     assert BlockSpec.from_dict(json.loads(json.dumps(b.to_dict()))) == b
+
+
+@pytest.mark.parametrize(
+    'value,kind',
+    [((torch.zeros(1, 8, 4, 4), ), 'outputs a tuple of 1'),
+     (torch.zeros(1, 17, 16), 'outputs a (N, L, C) token tensor (1, 17, 16)'),
+     (torch.zeros(1, 10), 'outputs a 2-D tensor (1, 10)'),
+     (None, 'outputs NoneType')])
+def test_cut_point_that_is_not_nchw_is_named(value, kind):
+    where = "model.blocks[1].path='backbone.stages.1'"
+    with pytest.raises(SearchSpaceError) as e:
+        shape_of(value, where)
+    msg = str(e.value)
+    assert msg.startswith(f'{where} {kind}: cut points must take and '
+                          f'output one NCHW'), msg
+    assert '\n' not in msg
+    assert shape_of(torch.zeros(1, 8, 4, 2), where) == (8, 4, 2)

@@ -1,0 +1,63 @@
+"""benchmarks/model_zoo_sweep.py on three entries, in its own process as a
+user runs it: a shrunk stock ResNet-18 classifier and RetinaNet-R50
+detector pass every stage; the stock DeiT (a transformer whose blocks
+output (N, L, C) tokens) fails at the supernet with the one-line error a
+user of tools/search.py gets."""
+import json
+import os
+import os.path as osp
+import re
+import subprocess
+import sys
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+SWEEP = osp.join(ROOT, 'benchmarks', 'model_zoo_sweep.py')
+
+
+def sweep(*args: str) -> subprocess.CompletedProcess:
+    env = dict(
+        os.environ,
+        PYTHONPATH=ROOT,
+        OMP_NUM_THREADS='1',
+        MKL_NUM_THREADS='1')
+    return subprocess.run([sys.executable, SWEEP, *args],
+                          cwd=ROOT,
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=900)
+
+
+def test_model_zoo_sweep_three_entries(tmp_path):
+    out = tmp_path / 'sweep.json'
+    proc = sweep('--only', 'resnet18,retinanet_r50,deit_tiny', '--work-dir',
+                 str(tmp_path / 'work'), '--out', str(out))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    last = proc.stdout.strip().splitlines()[-1]
+    m = re.fullmatch(r'RESULT passed=(\d+)/(\d+)', last)
+    assert m and (int(m[1]), int(m[2])) == (2, 3), last
+    results = {r['name']: r for r in json.loads(out.read_text())['results']}
+    for name in ('resnet18', 'retinanet_r50'):
+        r = results[name]
+        assert set(r['status'].values()) == {'pass'}, r
+        assert r['error'] is None
+        # every stage did its work (nothing found done in a fresh work dir)
+        done = {stage: status for stage, status, _ in r['rows']}
+        assert done['teacher'] == done['bkd'] == 'done', r['rows']
+        assert done['finetune'] == done['export'] == 'done', r['rows']
+    deit = results['deit_tiny']
+    assert deit['status']['config'] == 'pass'
+    assert deit['status']['supernet'] == 'FAIL'
+    assert deit['status']['teacher'] == 'not reached'
+    assert not deit['raw'], deit['error']
+    for words in ("donna.blocks[0].path='backbone.layers.0'", '(N, L, C)',
+                  'NCHW'):
+        assert words in deit['error'], deit['error']
+    # the table: a row per entry, FAIL where DeiT stopped
+    table = proc.stdout[proc.stdout.index('model '):]
+    assert re.search(r'deit_tiny\s+pass\s+FAIL\s+-', table), table
+    # a rerun skips the recorded entries
+    proc = sweep('--only', 'resnet18', '--work-dir', str(tmp_path / 'work'),
+                 '--out', str(out))
+    assert 'resnet18: recorded in' in proc.stdout
+    assert proc.stdout.strip().endswith('RESULT passed=1/1')
