@@ -155,20 +155,15 @@ ENTRIES: Dict[str, dict] = dict(
         'mmdet::dino/dino-4scale_r50_8xb2-12e_coco.py',
         ['backbone.layer2', 'backbone.layer3'],
         backbone=_R50,
-        neck=dict(out_channels=32),
+        # embed_dims stay 256: DINO's decoder encodes reference points
+        # with a fixed 128 features per coordinate
         encoder=dict(
             num_layers=1,
-            layer_cfg=dict(
-                self_attn_cfg=dict(embed_dims=32, num_heads=2),
-                ffn_cfg=dict(embed_dims=32, feedforward_channels=64))),
+            layer_cfg=dict(ffn_cfg=dict(feedforward_channels=64))),
         decoder=dict(
             num_layers=1,
-            layer_cfg=dict(
-                self_attn_cfg=dict(embed_dims=32, num_heads=2),
-                cross_attn_cfg=dict(embed_dims=32, num_heads=2),
-                ffn_cfg=dict(embed_dims=32, feedforward_channels=64))),
-        positional_encoding=dict(num_feats=16),
-        bbox_head=dict(num_classes=3, embed_dims=32),
+            layer_cfg=dict(ffn_cfg=dict(feedforward_channels=64))),
+        bbox_head=dict(num_classes=3),
         dn_cfg=dict(group_cfg=dict(num_dn_queries=10)),
         num_queries=20),
     ssdlite_mbv2=_e(
@@ -281,7 +276,7 @@ def stock_model(entry: dict, img: int) -> dict:
         neck = model['neck']
         neck['in_channels'] = chans
         if neck['type'] == 'SSDNeck':  # extra levels: 64, 32, 32, 16
-            neck['out_channels'] = tuple(chans) + (64, 32, 32, 16)
+            neck['out_channels'] = chans + [64, 32, 32, 16]
             model['bbox_head']['in_channels'] = neck['out_channels']
     return model
 

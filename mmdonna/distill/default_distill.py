@@ -3,6 +3,12 @@ from typing import List
 
 from torch import nn
 
+#: The per-level output modules of mmdet's necks, first match wins: an FPN
+#: (``fpn_convs``), a ChannelMapper of DETR-like detectors (``convs`` of the
+#: input levels, then ``extra_convs``), an SSD neck (``extra_layers``, its
+#: first levels are the backbone's own outputs).
+NECK_LEVELS = (('fpn_convs', ), ('convs', 'extra_convs'), ('extra_layers', ))
+
 
 def default_distill(model: nn.Module) -> List[dict]:
     """Distillation points of the usual mm model kinds, found on the built
@@ -10,9 +16,11 @@ def default_distill(model: nn.Module) -> List[dict]:
     blocks):
 
     - an mmagic editor (``generator``): L1 between the output images;
-    - an mmdet detector with an FPN (``neck.fpn_convs``): the NSR of every
-      pyramid level, weights summing to 1 (the feature term stays about one
-      detection loss);
+    - an mmdet detector with an FPN (``neck.fpn_convs``), a ChannelMapper
+      (``neck.convs`` and ``neck.extra_convs``) or an SSD neck
+      (``neck.extra_layers``), :data:`NECK_LEVELS`: the NSR of every level,
+      weights summing to 1 (the feature term stays about one detection
+      loss);
     - an mmpretrain classifier (``head``, whatever its layers:
       ``LinearClsHead``, ``StackedLinearClsHead``, ...): KL divergence of
       the logits at temperature 4. The head module's output is its logits
@@ -34,17 +42,22 @@ def default_distill(model: nn.Module) -> List[dict]:
                 teacher='generator',
                 loss=dict(type='mmagic.L1Loss', loss_weight=1.0))
         ]
-    levels = sorted(
-        int(n.rsplit('.', 1)[1]) for n in names
-        if n.startswith('neck.fpn_convs.') and n.count('.') == 2)
-    if levels:
-        return [
-            dict(
-                student=f'neck.fpn_convs.{i}',
-                teacher=f'neck.fpn_convs.{i}',
-                loss=dict(type='mmdonna.NSRLoss', loss_weight=1 / len(levels)))
-            for i in levels
+    for lists in NECK_LEVELS:
+        levels = [
+            n for part in lists for n in sorted(
+                (n for n in names
+                 if n.startswith(f'neck.{part}.') and n.count('.') == 2),
+                key=lambda n: int(n.rsplit('.', 1)[1]))
         ]
+        if levels:
+            return [
+                dict(
+                    student=n,
+                    teacher=n,
+                    loss=dict(
+                        type='mmdonna.NSRLoss', loss_weight=1 / len(levels)))
+                for n in levels
+            ]
     if 'head' in names:
         return [
             dict(
@@ -55,6 +68,6 @@ def default_distill(model: nn.Module) -> List[dict]:
         ]
     raise ValueError(
         'no default distillation point for this model (no generator, '
-        'neck.fpn_convs or head): set donna.finetune.distill, e.g. '
+        'neck levels (fpn_convs, convs, extra_layers) or head): set donna.finetune.distill, e.g. '
         "[dict(student='neck.0', teacher='neck.0', "
         "loss=dict(type='mmdonna.NSRLoss'))]")

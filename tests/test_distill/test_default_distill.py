@@ -67,3 +67,24 @@ def test_named_module_form_still_works():
     losses = model(torch.randn(2, 3, 32, 32), samples, mode='loss')
     assert set(losses) == {'loss_task', 'loss_distill0'}
     assert torch.isfinite(losses['loss_distill0'])
+
+
+def test_detector_necks_without_fpn_distil_every_level():
+    """A ChannelMapper (DETR-like detectors) and an SSD neck: the NSR of
+    each of their levels, weights summing to 1."""
+    import os.path as osp
+
+    from mmengine.config import Config
+
+    from ..test_detection.test_detr_detector import tiny_detr
+    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    ssd = Config.fromfile(
+        osp.join(root, 'configs/detection/'
+                 'ssdlite_mobilenetv2_shapes_teacher.py')).model
+    init_default_scope('mmdet')
+    for net, levels in ((tiny_detr(), ['neck.convs.0']),
+                        (ssd, [f'neck.extra_layers.{i}' for i in range(4)])):
+        distill = default_distill(MODELS.build(net))
+        assert [d['student'] for d in distill] == levels
+        assert [d['teacher'] for d in distill] == levels
+        assert abs(sum(d['loss']['loss_weight'] for d in distill) - 1) < 1e-9
