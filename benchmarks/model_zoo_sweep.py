@@ -165,6 +165,7 @@ ENTRIES: Dict[str, dict] = dict(
             layer_cfg=dict(ffn_cfg=dict(feedforward_channels=64))),
         bbox_head=dict(num_classes=3),
         dn_cfg=dict(group_cfg=dict(num_dn_queries=10)),
+        test_cfg=dict(max_per_img=20),
         num_queries=20),
     ssdlite_mbv2=_e(
         'det',
