@@ -77,24 +77,25 @@ ENTRIES: Dict[str, dict] = dict(
         'mmpretrain::resnet/resnet18_8xb32_in1k.py',
         ['backbone.layer2', 'backbone.layer3'],
         backbone=dict(base_channels=8, stem_channels=8)),
-    resnet50=_e('cls', 'mmpretrain::resnet/resnet50_8xb32_in1k.py',
-                ['backbone.layer2', 'backbone.layer3'],
-                backbone=_R50),
+    resnet50=_e(
+        'cls',
+        'mmpretrain::resnet/resnet50_8xb32_in1k.py',
+        ['backbone.layer2', 'backbone.layer3'],
+        backbone=_R50),
     mobilenetv2=_e(
         'cls',
         'mmpretrain::mobilenet_v2/mobilenet-v2_8xb32_in1k.py',
         ['backbone.layer2', 'backbone.layer3'],
         backbone=dict(widen_factor=0.25)),
-    efficientnet_b0=_e('cls',
-                       'mmpretrain::efficientnet/efficientnet-b0_8xb32_in1k.py',
-                       ['backbone.layers.2', 'backbone.layers.3']),
+    efficientnet_b0=_e(
+        'cls', 'mmpretrain::efficientnet/efficientnet-b0_8xb32_in1k.py',
+        ['backbone.layers.2', 'backbone.layers.3']),
     regnetx_400mf=_e(
         'cls',
         'mmpretrain::regnet/regnetx-400mf_8xb128_in1k.py',
         ['backbone.layer2', 'backbone.layer3'],
         backbone=dict(
-            arch=dict(
-                w0=8, wa=8.0, wm=2.0, group_w=8, depth=8, bot_mul=1.0),
+            arch=dict(w0=8, wa=8.0, wm=2.0, group_w=8, depth=8, bot_mul=1.0),
             stem_channels=8)),
     convnext_tiny=_e(
         'cls',
@@ -107,8 +108,8 @@ ENTRIES: Dict[str, dict] = dict(
         'mmpretrain::swin_transformer/swin-tiny_16xb64_in1k.py',
         ['backbone.stages.1', 'backbone.stages.2'],
         backbone=dict(
-            arch=dict(embed_dims=16, depths=[1, 1, 1, 1],
-                      num_heads=[1, 1, 2, 2]),
+            arch=dict(
+                embed_dims=16, depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 2]),
             img_size=32,
             window_size=2,
             pad_small_map=True)),
@@ -131,13 +132,13 @@ ENTRIES: Dict[str, dict] = dict(
         backbone=_R50,
         neck=dict(out_channels=16),
         bbox_head=dict(
-            num_classes=3, in_channels=16, feat_channels=16,
-            stacked_convs=1)),
-    faster_rcnn_r50=_e('det',
-                       'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py',
-                       ['backbone.layer2', 'backbone.layer3'],
-                       backbone=_R50,
-                       **_FPN16),
+            num_classes=3, in_channels=16, feat_channels=16, stacked_convs=1)),
+    faster_rcnn_r50=_e(
+        'det',
+        'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py',
+        ['backbone.layer2', 'backbone.layer3'],
+        backbone=_R50,
+        **_FPN16),
     mask_rcnn_r50=_e(
         'det',
         'mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py',
@@ -270,8 +271,8 @@ def stock_model(entry: dict, img: int) -> dict:
     if task == 'cls':
         model['head']['num_classes'] = 10
         model['head']['topk'] = (1, )
-        model['head']['in_channels'] = _out_channels(model['backbone'],
-                                                     scope, img)[-1]
+        model['head']['in_channels'] = _out_channels(model['backbone'], scope,
+                                                     img)[-1]
     elif task == 'det':
         chans = _out_channels(model['backbone'], scope, img)
         neck = model['neck']
@@ -313,8 +314,8 @@ def entry_config(name: str, work_dir: str):
     small = dict(batch_size=2, num_workers=0, persistent_workers=False)
     if task == 'det':
         root = osp.join(work_dir, 'data') + '/'
-        d['train_dataloader'] = _shapes_loader(d['train_dataloader'], root,
-                                               8, 4, img)
+        d['train_dataloader'] = _shapes_loader(d['train_dataloader'], root, 8,
+                                               4, img)
         for key in ('val', 'test'):
             d[f'{key}_dataloader'] = _shapes_loader(d[f'{key}_dataloader'],
                                                     root, 4, 2, img)
@@ -334,7 +335,9 @@ def entry_config(name: str, work_dir: str):
     else:
         d['train_cfg'].update(max_iters=2, val_interval=2)
     d['donna'] = dict(
-        blocks=[dict(path=p, options=[OPTIONS[task]]) for p in entry['blocks']],
+        blocks=[
+            dict(path=p, options=[OPTIONS[task]]) for p in entry['blocks']
+        ],
         input_shape=(3, img, img),
         teacher_checkpoint=None,
         # an untrained teacher: nothing to check
@@ -345,8 +348,8 @@ def entry_config(name: str, work_dir: str):
             bn_calib_batches=1,
             train_dataloader=small,
             library_dataloader=small),
-        latency=dict(targets=[dict(warmup=0, repeats=1)], calibrate=0,
-                     passes=1),
+        latency=dict(
+            targets=[dict(warmup=0, repeats=1)], calibrate=0, passes=1),
         filter=dict(max_cost_ratio=dict()),
         search=dict(pop_size=4, n_gen=2, num_random_samples=8),
         rerank=dict(max_archs=2, bn_batches=1, val_batches=1),
@@ -359,8 +362,13 @@ def run_entry(name: str, work_dir: str) -> dict:
     failing column and its one-line error)."""
     from mmdonna.utils.tool_errors import USER_ERRORS, one_line
     status = {c: 'not reached' for c in COLUMNS}
-    result = dict(name=name, stock=ENTRIES[name]['stock'], status=status,
-                  error=None, raw=False, rows=[])
+    result = dict(
+        name=name,
+        stock=ENTRIES[name]['stock'],
+        status=status,
+        error=None,
+        raw=False,
+        rows=[])
     t0 = time.time()
     column = 'config'
 
@@ -400,8 +408,8 @@ def table(results: List[dict]) -> str:
     lines = [head + '      s', '-' * (len(head) + 7)]
     mark = {'pass': 'pass', 'FAIL': 'FAIL', 'not reached': '-'}
     for r in results:
-        lines.append(f'{r["name"]:<16}' + ''.join(
-            f'{mark[r["status"][c]]:>9}' for c in COLUMNS) +
+        lines.append(f'{r["name"]:<16}' + ''.join(f'{mark[r["status"][c]]:>9}'
+                                                  for c in COLUMNS) +
                      f'{r.get("seconds", 0):>7.0f}')
     errors = [r for r in results if r['error']]
     if errors:
@@ -421,13 +429,13 @@ def _child(name: str, work_dir: str, timeout: float) -> dict:
     out = osp.join(work_dir, 'result.json')
     if osp.exists(out):
         os.remove(out)
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep +
-               os.environ.get('PYTHONPATH', ''))
+    env = dict(
+        os.environ,
+        PYTHONPATH=ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
     t0 = time.time()
     try:
         proc = subprocess.run([
-            sys.executable, __file__, '--entry', name, '--work-dir',
-            work_dir
+            sys.executable, __file__, '--entry', name, '--work-dir', work_dir
         ],
                               cwd=ROOT,
                               env=env,
@@ -443,22 +451,29 @@ def _child(name: str, work_dir: str, timeout: float) -> dict:
             return json.load(f)
     status = {c: 'not reached' for c in COLUMNS}
     status['config'] = 'FAIL'
-    return dict(name=name, stock=ENTRIES[name]['stock'], status=status,
-                error=f'the process ended without a result ({why})'[:400],
-                raw=True, seconds=round(time.time() - t0, 1))
+    return dict(
+        name=name,
+        stock=ENTRIES[name]['stock'],
+        status=status,
+        error=f'the process ended without a result ({why})'[:400],
+        raw=True,
+        seconds=round(time.time() - t0, 1))
 
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    p.add_argument('--only', help='comma-separated entry names; one of ' +
-                   ', '.join(ENTRIES))
+    p.add_argument(
+        '--only',
+        help='comma-separated entry names; one of ' + ', '.join(ENTRIES))
     p.add_argument('--work-dir', default='work_dirs/model_zoo_sweep')
-    p.add_argument('--out', help='results JSON (default <work_dir>/'
-                   'sweep.json); recorded entries are skipped')
-    p.add_argument('--rerun', action='store_true',
-                   help='run recorded entries again')
-    p.add_argument('--timeout', type=float, default=900,
-                   help='seconds per entry')
+    p.add_argument(
+        '--out',
+        help='results JSON (default <work_dir>/'
+        'sweep.json); recorded entries are skipped')
+    p.add_argument(
+        '--rerun', action='store_true', help='run recorded entries again')
+    p.add_argument(
+        '--timeout', type=float, default=900, help='seconds per entry')
     p.add_argument('--entry', help=argparse.SUPPRESS)  # one, in-process
     return p.parse_args()
 
@@ -474,8 +489,10 @@ def main(args: Optional[argparse.Namespace] = None) -> int:
     names = args.only.split(',') if args.only else list(ENTRIES)
     unknown = [n for n in names if n not in ENTRIES]
     if unknown:
-        print(f'error: --only {",".join(unknown)}: no such entry; use '
-              f'{", ".join(ENTRIES)}', file=sys.stderr)
+        print(
+            f'error: --only {",".join(unknown)}: no such entry; use '
+            f'{", ".join(ENTRIES)}',
+            file=sys.stderr)
         return 2
     out = args.out or osp.join(args.work_dir, 'sweep.json')
     recorded = {}
@@ -489,10 +506,11 @@ def main(args: Optional[argparse.Namespace] = None) -> int:
             continue
         r = _child(name, osp.join(args.work_dir, name), args.timeout)
         recorded[name] = r
-        print(f'{name}: {"passed" if passed(r) else "FAILED"} '
-              f'({r["seconds"]:.0f} s)' +
-              (f' {r["error"]}' if r['error'] else ''),
-              flush=True)
+        print(
+            f'{name}: {"passed" if passed(r) else "FAILED"} '
+            f'({r["seconds"]:.0f} s)' +
+            (f' {r["error"]}' if r['error'] else ''),
+            flush=True)
         os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
         with open(out, 'w') as f:
             json.dump(dict(results=list(recorded.values())), f, indent=1)

@@ -10,6 +10,14 @@ from torch import nn
 NECK_LEVELS = (('fpn_convs', ), ('convs', 'extra_convs'), ('extra_layers', ))
 
 
+def _levels(names, part: str) -> List[str]:
+    """``neck.<part>.<i>`` of ``names``, in the order of ``i``."""
+    found = [
+        n for n in names if n.startswith(f'neck.{part}.') and n.count('.') == 2
+    ]
+    return sorted(found, key=lambda n: int(n.rsplit('.', 1)[1]))
+
+
 def default_distill(model: nn.Module) -> List[dict]:
     """Distillation points of the usual mm model kinds, found on the built
     student (the teacher has the same module names outside the searched
@@ -43,12 +51,7 @@ def default_distill(model: nn.Module) -> List[dict]:
                 loss=dict(type='mmagic.L1Loss', loss_weight=1.0))
         ]
     for lists in NECK_LEVELS:
-        levels = [
-            n for part in lists for n in sorted(
-                (n for n in names
-                 if n.startswith(f'neck.{part}.') and n.count('.') == 2),
-                key=lambda n: int(n.rsplit('.', 1)[1]))
-        ]
+        levels = [n for part in lists for n in _levels(names, part)]
         if levels:
             return [
                 dict(
@@ -68,6 +71,7 @@ def default_distill(model: nn.Module) -> List[dict]:
         ]
     raise ValueError(
         'no default distillation point for this model (no generator, '
-        'neck levels (fpn_convs, convs, extra_layers) or head): set donna.finetune.distill, e.g. '
+        'neck levels (fpn_convs, convs, extra_layers) or head): set '
+        'donna.finetune.distill, e.g. '
         "[dict(student='neck.0', teacher='neck.0', "
         "loss=dict(type='mmdonna.NSRLoss'))]")

@@ -160,8 +160,9 @@ def _dummy_forward(module: nn.Module, in_shape: Sequence[int]) -> torch.Tensor:
         module.train(was_training)
 
 
-def shape_of(t, where: str = 'a cut point', verb: str = 'outputs'
-             ) -> Tuple[int, ...]:
+def shape_of(t,
+             where: str = 'a cut point',
+             verb: str = 'outputs') -> Tuple[int, ...]:
     """(C, H, W) of a captured 4-D tensor; a one-line error otherwise.
 
     Args:

@@ -16,10 +16,7 @@ SWEEP = osp.join(ROOT, 'benchmarks', 'model_zoo_sweep.py')
 
 def sweep(*args: str) -> subprocess.CompletedProcess:
     env = dict(
-        os.environ,
-        PYTHONPATH=ROOT,
-        OMP_NUM_THREADS='1',
-        MKL_NUM_THREADS='1')
+        os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
     return subprocess.run([sys.executable, SWEEP, *args],
                           cwd=ROOT,
                           env=env,
