@@ -420,6 +420,23 @@ def table(results: List[dict]) -> str:
     return '\n'.join(lines)
 
 
+def markdown(results: List[dict]) -> str:
+    """The README's table: every entry, passed or where it stopped and the
+    one-line error a user gets."""
+    lines = ['| entry | stock config | result | s |', '|---|---|---|---|']
+    for r in results:
+        if passed(r):
+            what = 'every stage passed'
+        else:
+            stage = next(c for c in COLUMNS if r['status'][c] == 'FAIL')
+            raw = ' (a raw exception)' if r['raw'] else ''
+            error = r['error'].replace('|', '\\|')
+            what = f'fails at `{stage}`{raw}: {error}'
+        lines.append(f'| {r["name"]} | `{r["stock"]}` | {what} | '
+                     f'{r.get("seconds", 0):.0f} |')
+    return '\n'.join(lines)
+
+
 def passed(result: dict) -> bool:
     return all(s == 'pass' for s in result['status'].values())
 
@@ -474,6 +491,10 @@ def parse_args():
         '--rerun', action='store_true', help='run recorded entries again')
     p.add_argument(
         '--timeout', type=float, default=900, help='seconds per entry')
+    p.add_argument(
+        '--markdown',
+        action='store_true',
+        help="print the table as Markdown too (the README's)")
     p.add_argument('--entry', help=argparse.SUPPRESS)  # one, in-process
     return p.parse_args()
 
@@ -517,6 +538,9 @@ def main(args: Optional[argparse.Namespace] = None) -> int:
     results = [recorded[n] for n in names]
     print()
     print(table(results))
+    if args.markdown:
+        print()
+        print(markdown(results))
     print(f'\n{len(results)} entries, {time.time() - t0:.0f} s this run')
     n = sum(passed(r) for r in results)
     print(f'RESULT passed={n}/{len(results)}')
