@@ -321,6 +321,11 @@ def entry_config(name: str, work_dir: str):
                                                     root, 4, 2, img)
             d[f'{key}_evaluator']['ann_file'] = (
                 f'{root}annotations/{key}.json')
+        if 'mask_head' in d['model'].get('roi_head', {}):
+            # instance masks of the generated shapes for its training
+            for t in d['train_dataloader']['dataset']['pipeline']:
+                if t['type'] == 'LoadAnnotations':
+                    t['with_mask'] = True
         for hook in d.get('custom_hooks', []):
             if 'input_shape' in hook:
                 hook['input_shape'] = (3, img, img)

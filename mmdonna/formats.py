@@ -36,5 +36,5 @@ PREDICTOR_RESULTS = 'mmdonna.predictor_results.v1'
 #: ``one_shot/scores.json``: one-shot quality of architectures.
 ONE_SHOT_SCORES = 'mmdonna.one_shot_scores.v1'
 #: generated datasets' manifests (shapes COCO, YOLOP road scenes).
-SHAPES_COCO = 'mmdonna.shapes_coco.v1'
+SHAPES_COCO = 'mmdonna.shapes_coco.v2'  # v2: instance masks
 YOLOP_ROAD_SCENES = 'mmdonna.yolop_road_scenes.v1'

@@ -8,7 +8,7 @@ is written last and atomically: it is the "done" marker of a split.
 import os
 import os.path as osp
 import tempfile
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -88,6 +88,7 @@ def render_scene(
     max_size: int = 48,
     max_objects: int = 4,
     max_iou: float = 0.1,
+    masks: Optional[List[np.ndarray]] = None,
 ) -> Tuple[np.ndarray, List[List[float]], List[int]]:
     """One image with 1..``max_objects`` shapes and their boxes.
 
@@ -101,6 +102,9 @@ def render_scene(
         max_objects (int): Most objects per image. Defaults to 4.
         max_iou (float): Largest IoU between two objects' boxes.
             Defaults to 0.1.
+        masks (list, optional): When given, each object's (H, W) uint8
+            instance mask is appended (the pixels a later object covers
+            removed). Defaults to None.
 
     Returns:
         tuple: uint8 BGR image (H, W, 3), boxes as ``[x1, y1, x2, y2]``
@@ -135,6 +139,12 @@ def render_scene(
         shade = colour[None, None, :] + rng.normal(0, 8, size=(size, size, 3))
         region = img[y:y + size, x:x + size]
         region[mask > 0] = shade[mask > 0]
+        if masks is not None:
+            full = np.zeros((img_size, img_size), np.uint8)
+            full[y:y + size, x:x + size] = mask > 0
+            for m in masks[len(masks) - len(boxes):]:  # this image's
+                m[full > 0] = 0
+            masks.append(full)
         boxes.append([float(v) for v in box])
         labels.append(label)
     return np.clip(img, 0, 255).astype(np.uint8), boxes, labels
@@ -199,7 +209,9 @@ def generate_shapes_coco(ann_file: str,
                          max_size: int = 48,
                          max_objects: int = 4) -> Dict:
     """Write one split: PNG images into ``img_dir`` and a COCO ``instances``
-    json to ``ann_file`` (written last, atomically).
+    json to ``ann_file`` (written last, atomically). Every object has its
+    box and its instance mask (``segmentation``, RLE; ``area`` is the box
+    area).
 
     Give every split its own ``seed``: the same seed gives the same images.
 
@@ -222,18 +234,28 @@ def generate_shapes_coco(ann_file: str,
                    max_objects)
     settings = generator_settings(classes, num_images, seed, img_size,
                                   min_size, max_size, max_objects)
+    from pycocotools import mask as mask_utils  # mmdet's dependency
     os.makedirs(img_dir, exist_ok=True)
     images, annotations = [], []
     for i in range(num_images):
         rng = np.random.default_rng([seed, i])
-        img, boxes, labels = render_scene(rng, classes, img_size, min_size,
-                                          max_size, max_objects)
+        masks: List[np.ndarray] = []
+        img, boxes, labels = render_scene(
+            rng,
+            classes,
+            img_size,
+            min_size,
+            max_size,
+            max_objects,
+            masks=masks)
         name = f'{i:06d}.png'
         _write_image(osp.join(img_dir, name), img)
         images.append(
             dict(id=i + 1, file_name=name, width=img_size, height=img_size))
-        for box, label in zip(boxes, labels):
+        for box, label, mask in zip(boxes, labels, masks):
             w, h = box[2] - box[0], box[3] - box[1]
+            rle = mask_utils.encode(np.asfortranarray(mask))
+            rle['counts'] = rle['counts'].decode('ascii')
             annotations.append(
                 dict(
                     id=len(annotations) + 1,
@@ -241,6 +263,7 @@ def generate_shapes_coco(ann_file: str,
                     category_id=label + 1,
                     bbox=[box[0], box[1], w, h],
                     area=w * h,
+                    segmentation=rle,
                     iscrowd=0))
     coco = dict(
         format=FORMAT,
