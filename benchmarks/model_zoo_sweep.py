@@ -19,11 +19,12 @@ of ``tools/search.py`` gets (a raw exception, which ``tools/search.py``
 shows as a traceback, is marked ``[raw]``)::
 
     python benchmarks/model_zoo_sweep.py [--only resnet18,retinanet_r50]
-        [--work-dir work_dirs/model_zoo_sweep] [--out sweep.json]
+        [--work-dir work_dirs/model_zoo_sweep] [--out sweep.json] [--markdown]
 
 Results are kept in ``--out`` (default ``<work_dir>/sweep.json``): a rerun
 skips the entries recorded there (``--rerun`` runs them again). The last
-line is ``RESULT passed=<n>/<m>``: entries that passed every stage.
+line is ``RESULT passed=<n>/<m>``: entries that passed every stage;
+``--markdown`` prints the README's table before it.
 """
 import argparse
 import copy
