@@ -1,0 +1,65 @@
+"""BlockCapture on stock mmpretrain classifiers: each cut point's input and
+output, how many inputs it took, the order they ran in, and one-line user
+errors for a module that runs twice or never."""
+import pytest
+import torch
+from mmengine.hub import get_config
+from mmengine.registry import init_default_scope
+
+from mmdonna.registry import MODELS
+from mmdonna.utils.block_capture import BlockCapture
+
+
+def classifier(cfg: str, **backbone):
+    init_default_scope('mmpretrain')
+    model = get_config(cfg).model
+    model.backbone.update(backbone)
+    model.head.in_channels = 64
+    model.head.num_classes = 10
+    return MODELS.build(model).eval()
+
+
+def resnet18():
+    return classifier(
+        'mmpretrain::_base_/models/resnet18.py',
+        base_channels=8,
+        stem_channels=8)
+
+
+def capture(model, paths):
+    modules = {p: model.get_submodule(p) for p in paths}
+    probe = BlockCapture(model, modules)
+    with torch.no_grad():
+        return probe, probe(torch.zeros(1, 3, 32, 32))
+
+
+def test_inputs_outputs_order_and_input_count():
+    probe, feats = capture(resnet18(), ['backbone.layer2', 'backbone.layer1'])
+    assert probe.order == ['backbone.layer1', 'backbone.layer2']
+    x, y = feats['backbone.layer2']
+    assert x.shape == (1, 8, 8, 8) and y.shape == (1, 16, 4, 4)
+    assert probe.num_inputs == {'backbone.layer1': 1, 'backbone.layer2': 1}
+
+
+def test_a_swin_stage_takes_three_inputs():
+    model = classifier(
+        'mmpretrain::_base_/models/swin_transformer/tiny_224.py',
+        arch=dict(embed_dims=8, depths=[1, 1, 1, 1], num_heads=[1] * 4),
+        img_size=32,
+        window_size=2,
+        pad_small_map=True)
+    probe, feats = capture(model, ['backbone.stages.1'])
+    # stage(x, hw_shape, do_downsample=...)
+    assert probe.num_inputs == {'backbone.stages.1': 3}
+    assert feats['backbone.stages.1'][0].dim() == 3  # (N, L, C) tokens
+
+
+@pytest.mark.parametrize('path,words', [
+    ('backbone.layer1.0.relu', 'ran twice'),
+    ('head.loss_module', 'did not run'),
+])
+def test_cut_points_that_run_twice_or_never_are_user_errors(path, words):
+    # a BasicBlock calls its ReLU twice; the loss does not run in a forward
+    with pytest.raises(ValueError, match=words) as e:
+        capture(resnet18(), [path, 'backbone.layer3'])
+    assert path in str(e.value) and '\n' not in str(e.value)
