@@ -1,45 +1,115 @@
-"""BKD-initialised KD finetuning versus training the same architecture from
-scratch with the same budget (same KD loss, same schedule), in one run:
-accuracy per epoch and the ratio of epochs to reach the same accuracy (90 %,
-95 % and the best accuracy both runs reach).
+"""BKD-initialised KD finetuning versus the same architecture with its
+searched blocks trained from scratch (same KD loss, same schedule, same
+seeds), in one run: top-1 per epoch (mean and min-max over seeds) and the
+epochs each arm needs to reach 90 %, 95 % and the from-scratch arm's final
+mean accuracy.
 
-    python benchmarks/finetune_speedup.py [--work-dir W] [--epochs 6]
+    python benchmarks/finetune_speedup.py [--config C] [--work-dir W]
+        [--epochs 6] [--seeds 3] [--out speedup.json] [--quick]
 
-Uses the exported front of the digits search in the work dir (the whole
-search is run first when the work dir has no subnets) and takes its middle
-architecture.
+The architecture is the middle one of the exported front of the search in
+the work dir (the whole search runs first when the work dir has no
+subnets). Both arms start from the exported BKD weights (``<name>.pth``):
+the teacher's weights outside the searched blocks, the BKD weights inside.
+The from-scratch arm replaces the tensors of every searched block (the cut
+paths of ``donna_meta``, ``<component>.base.<block>.*`` in the student) by
+the student's own fresh initialisation (drawn under each seed), so the two
+arms differ only in how the searched blocks start. Epochs to a level are
+the first epoch at which the mean over seeds reaches it (None: never in the
+budget).
+
+Everything resumes from ``<work_dir>/speedup/state.json`` (one atomic write
+per finished curve). The last line is ``RESULT epochs_to_scratch_accuracy
+bkd=<a> scratch=<b>``; ``--out`` writes the whole report as JSON.
 """
 import argparse
+import copy
 import glob
+import json
 import os.path as osp
+import time
 
+import numpy as np
 from mmengine.config import Config
 from mmengine.hooks import Hook
-from mmengine.runner import Runner
 
 CFG = 'configs/classification/mobilenetv2_digits_search.py'
+ARMS = ('bkd', 'scratch')
+METRIC = 'accuracy/top1'
 
 
 class _Record(Hook):
+    """Top-1 after every validation epoch."""
 
     def __init__(self):
         self.acc = []
 
     def after_val_epoch(self, runner, metrics=None):
-        self.acc.append(float(metrics['accuracy/top1']))
+        self.acc.append(float(metrics[METRIC]))
 
 
-def curve(subnet_py, work_dir, epochs, from_bkd):
+def searched_prefixes(sub_cfg: Config) -> list:
+    """State-dict prefixes of the searched blocks inside the student: a cut
+    path ``backbone.layer2`` lives at ``backbone.base.layer2.`` of its
+    DonnaBackbone."""
+    component_prefix = sub_cfg.model.student.backbone.library_prefix
+    component = component_prefix.rstrip('.')
+    return [
+        f'{component}.base.{path[len(component_prefix):]}.'
+        for path in sub_cfg.donna_meta['arch']
+    ]
+
+
+def scratch_checkpoint(subnet_py: str, out: str, seed: int) -> int:
+    """Write ``out``: the exported BKD weights with every searched block's
+    tensors replaced by the student's fresh initialisation under ``seed``.
+    Returns how many tensors were replaced."""
+    import torch
+    from mmengine.registry import init_default_scope
+
+    from mmdonna.registry import MODELS
     cfg = Config.fromfile(subnet_py)
-    cfg.work_dir = work_dir
-    cfg.experiment_name = osp.basename(work_dir)
+    init_default_scope(cfg.get('default_scope', 'mmengine'))
+    ckpt = torch.load(cfg.model.student_checkpoint, map_location='cpu')
+    state = ckpt.get('state_dict', ckpt)
+    torch.manual_seed(seed)
+    student = MODELS.build(copy.deepcopy(cfg.model.student))
+    student.init_weights()
+    fresh = student.state_dict()
+    prefixes = searched_prefixes(cfg)
+    keys = [k for k in state if k.startswith(tuple(prefixes))]
+    missing = [p for p in prefixes if not any(k.startswith(p) for k in keys)]
+    if missing:
+        raise KeyError(f'no tensors under {missing} in '
+                       f'{cfg.model.student_checkpoint}')
+    for k in keys:
+        if fresh[k].shape != state[k].shape:
+            raise ValueError(f'{k}: fresh {tuple(fresh[k].shape)} versus '
+                             f'exported {tuple(state[k].shape)}')
+        state[k] = fresh[k].clone()
+    torch.save(dict(state_dict=state), out)
+    return len(keys)
+
+
+def curve(subnet_py: str,
+          work_dir: str,
+          epochs: int,
+          seed: int,
+          student_checkpoint: str,
+          num_train: int = None) -> list:
+    """Top-1 after every epoch of one KD finetune."""
+    from mmdonna.stages.quiet_runner import build_runner
+    cfg = Config.fromfile(subnet_py)
+    cfg.model.student_checkpoint = student_checkpoint
+    cfg.randomness = dict(seed=seed)
     cfg.train_cfg = dict(by_epoch=True, max_epochs=epochs, val_interval=1)
     cfg.param_scheduler = dict(
         type='CosineAnnealingLR', by_epoch=True, T_max=epochs)
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=epochs)
-    if not from_bkd:
-        cfg.model.student_checkpoint = None
-    runner = Runner.from_cfg(cfg)
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1000)
+    if num_train:
+        cfg.train_dataloader.dataset.indices = num_train
+    runner = build_runner(cfg, work_dir, osp.basename(work_dir))
     rec = _Record()
     runner.register_hook(rec)
     runner.train()
@@ -47,8 +117,9 @@ def curve(subnet_py, work_dir, epochs, from_bkd):
 
 
 def first_epoch(acc, target):
+    """1-based first epoch with ``acc >= target``; None when never."""
     for i, a in enumerate(acc):
-        if a >= target:
+        if a >= target - 1e-9:
             return i + 1
     return None
 
@@ -58,31 +129,119 @@ def main():
     parser.add_argument('--config', default=CFG)
     parser.add_argument('--work-dir', default='work_dirs/finetune_speedup')
     parser.add_argument('--epochs', type=int, default=6)
+    parser.add_argument('--seeds', type=int, default=3)
+    parser.add_argument('--out', help='write the report as JSON here')
+    parser.add_argument(
+        '--quick',
+        action='store_true',
+        help='smoke run: 4-epoch teacher, 1-epoch BKD, a coarse front, 2 '
+        'finetune epochs, 2 seeds, 256 training images')
     args = parser.parse_args()
     import mmdonna  # noqa: F401
     from mmdonna.stages import run_stages
+    from mmdonna.utils import atomic_write_json, config_hash
+
+    t0 = time.time()
     cfg = Config.fromfile(args.config)
     cfg.donna.finetune.models = None
-    subnets = sorted(glob.glob(osp.join(args.work_dir, 'subnets', '*.py')))
+    num_train = None
+    if args.quick:
+        args.epochs, args.seeds, num_train = 2, 2, 256
+        cfg.merge_from_dict({
+            'train_cfg.max_epochs': 4,  # 1 epoch: a chance-level teacher
+            'param_scheduler.T_max': 4,
+            'donna.bkd.epochs': 1,
+            'donna.rerank.enabled': False,
+            'donna.search.hardware_in_the_loop': False,
+            'donna.search.latency_eps_ms': 0.02,  # a front of a few
+        })
+    root = args.work_dir
+    subnets = sorted(glob.glob(osp.join(root, 'subnets', '*.py')))
     if not subnets:
-        run_stages(cfg, args.work_dir)
-        subnets = sorted(glob.glob(osp.join(args.work_dir, 'subnets', '*.py')))
+        run_stages(cfg, root)
+        subnets = sorted(glob.glob(osp.join(root, 'subnets', '*.py')))
     sub = subnets[len(subnets) // 2]
-    bkd = curve(sub, osp.join(args.work_dir, 'speedup_bkd'), args.epochs, True)
-    scratch = curve(sub, osp.join(args.work_dir, 'speedup_scratch'),
-                    args.epochs, False)
-    print(f'architecture {osp.basename(sub)}; top-1 per epoch')
-    print('  BKD init + KD: ' + ' '.join(f'{a:.1f}' for a in bkd))
-    print('  scratch + KD:  ' + ' '.join(f'{a:.1f}' for a in scratch))
-    # the same accuracy for both: levels on the way up, and the best one
-    # that both runs reach (a curve may plateau below the other's best)
-    common = min(max(bkd), max(scratch))
-    for target in sorted({t for t in (90.0, 95.0) if t < common} | {common}):
-        e_bkd, e_scr = first_epoch(bkd, target), first_epoch(scratch, target)
-        print(f'epochs to reach {target:.1f} %: BKD init {e_bkd}, scratch '
-              f'{e_scr}; ratio scratch/BKD = {e_scr / e_bkd:.1f}x')
-    print(f'best in {args.epochs} epochs: BKD init {max(bkd):.1f} %, scratch '
-          f'{max(scratch):.1f} %')
+    name = osp.splitext(osp.basename(sub))[0]
+    out_dir = osp.join(root, 'speedup')
+    state_file = osp.join(out_dir, 'state.json')
+    digest = config_hash(
+        dict(
+            subnet=name,
+            epochs=args.epochs,
+            num_train=num_train,
+            weights=osp.getmtime(sub[:-3] + '.pth')))
+    state = dict(config_hash=digest, curves={a: {} for a in ARMS})
+    if osp.exists(state_file):
+        with open(state_file) as f:
+            old = json.load(f)
+        if old.get('config_hash') == digest:
+            state = old
+    bkd_pth = Config.fromfile(sub).model.student_checkpoint
+    for s in range(args.seeds):
+        for arm in ARMS:
+            if str(s) in state['curves'][arm]:
+                continue
+            ckpt = bkd_pth
+            if arm == 'scratch':
+                ckpt = osp.abspath(osp.join(out_dir, f'scratch_s{s}.pth'))
+                n = scratch_checkpoint(sub, ckpt, s)
+                state['num_reinitialised_tensors'] = n
+            acc = curve(sub, osp.join(out_dir, f'{arm}_s{s}'), args.epochs, s,
+                        ckpt, num_train)
+            state['curves'][arm][str(s)] = acc
+            atomic_write_json(state_file, state)
+            print(
+                f'{arm} seed {s}: ' + ' '.join(f'{a:.1f}' for a in acc),
+                flush=True)
+
+    # ---- report ----------------------------------------------------------
+    seeds = [str(s) for s in range(args.seeds)]
+    curves = {
+        a: np.array([state['curves'][a][s] for s in seeds])
+        for a in ARMS
+    }
+    mean = {a: c.mean(0) for a, c in curves.items()}
+    scratch_final = float(mean['scratch'][-1])
+    targets = dict(
+        top1_90=90.0, top1_95=95.0, scratch_final_mean=scratch_final)
+    report = dict(
+        task=args.config,
+        architecture=name,
+        epochs=args.epochs,
+        seeds=args.seeds,
+        num_train=num_train,
+        num_reinitialised_tensors=state.get('num_reinitialised_tensors'),
+        epochs_to='first epoch where the mean over seeds reaches the level',
+        targets=targets)
+    for a in ARMS:
+        report[a] = dict(
+            mean=mean[a].tolist(),
+            std=curves[a].std(0).tolist(),
+            min=curves[a].min(0).tolist(),
+            max=curves[a].max(0).tolist(),
+            per_seed=curves[a].tolist(),
+            epochs_to={
+                k: first_epoch(mean[a], t)
+                for k, t in targets.items()
+            })
+    report['runtime_s'] = time.time() - t0
+    if args.out:
+        atomic_write_json(args.out, report)
+    print(f'architecture {name}; top-1 per epoch, mean (min-max) over '
+          f'{args.seeds} seeds')
+    for a in ARMS:
+        r = report[a]
+        print(f'  {a:8s}' +
+              ' '.join(f'{m:.1f} ({lo:.1f}-{hi:.1f})'
+                       for m, lo, hi in zip(r['mean'], r['min'], r['max'])))
+    for k, t in targets.items():
+        print(f'epochs to {t:.1f} % ({k}, seed mean): bkd '
+              f'{report["bkd"]["epochs_to"][k]}, scratch '
+              f'{report["scratch"]["epochs_to"][k]}')
+    print(f'runtime {report["runtime_s"]:.0f} s')
+    to = {a: report[a]['epochs_to']['scratch_final_mean'] for a in ARMS}
+    print(f'RESULT epochs_to_scratch_accuracy bkd={to["bkd"]} '
+          f'scratch={to["scratch"]}')
 
 
 if __name__ == '__main__':
