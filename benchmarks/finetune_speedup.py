@@ -107,8 +107,9 @@ def curve(subnet_py: str,
         type='CosineAnnealingLR', by_epoch=True, T_max=epochs)
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=epochs)
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=1000)
-    if num_train:
+    if num_train:  # --quick: subsets of the training and validation data
         cfg.train_dataloader.dataset.indices = num_train
+        cfg.val_dataloader.dataset.indices = num_train // 2
     runner = build_runner(cfg, work_dir, osp.basename(work_dir))
     rec = _Record()
     runner.register_hook(rec)
@@ -135,7 +136,7 @@ def main():
         '--quick',
         action='store_true',
         help='smoke run: 4-epoch teacher, 1-epoch BKD, a coarse front, 2 '
-        'finetune epochs, 2 seeds, 256 training images')
+        'finetune epochs, 2 seeds, 256 training and 128 validation images')
     args = parser.parse_args()
     import mmdonna  # noqa: F401
     from mmdonna.stages import run_stages
@@ -154,6 +155,13 @@ def main():
             'donna.rerank.enabled': False,
             'donna.search.hardware_in_the_loop': False,
             'donna.search.latency_eps_ms': 0.02,  # a front of a few
+            'donna.bkd.train_dataloader': dict(dataset=dict(indices=256)),
+            'donna.bkd.bn_calib_batches': 4,
+            'donna.latency': dict(
+                targets=[dict(warmup=2, repeats=10)],
+                calibrate=2,
+                passes=1,
+                tries=1),
         })
     root = args.work_dir
     subnets = sorted(glob.glob(osp.join(root, 'subnets', '*.py')))

@@ -64,8 +64,9 @@ def finetune_budget(epochs: int, seed: int, num_train=None) -> dict:
         param_scheduler=dict(
             type='CosineAnnealingLR', by_epoch=True, T_max=epochs),
         default_hooks=dict(logger=dict(interval=1000)))
-    if num_train:
+    if num_train:  # --quick: subsets of the training and validation data
         budget['train_dataloader'] = dict(dataset=dict(indices=num_train))
+        budget['val_dataloader'] = dict(dataset=dict(indices=num_train // 2))
     return budget
 
 
@@ -143,8 +144,8 @@ def main():
     parser.add_argument(
         '--quick',
         action='store_true',
-        help='smoke run: 4-epoch teacher, 1-epoch BKD, 6 predictor archs, '
-        '2 front archs, 1-epoch finetunes on 256 images')
+        help='smoke run: 4-epoch teacher, 1-epoch BKD, 5 predictor archs, '
+        '2 front archs, 1-epoch finetunes on 256 images, validation on 128')
     args = parser.parse_args()
     import mmdonna  # noqa: F401
     from mmdonna.export import export_subnet
@@ -162,7 +163,7 @@ def main():
     cfg = Config.fromfile(args.config)
     num_train = None
     if args.quick:
-        args.predictor_archs = args.predictor_archs or 6
+        args.predictor_archs = args.predictor_archs or 5
         args.num_front, args.epochs, num_train = 2, 1, 256
         args.predictor_epochs = 1
         cfg.merge_from_dict({
@@ -170,6 +171,13 @@ def main():
             'param_scheduler.T_max': 4,
             'donna.bkd.epochs': 1,
             'donna.search.latency_eps_ms': 0.02,  # fronts of a few
+            'donna.bkd.train_dataloader': dict(dataset=dict(indices=256)),
+            'donna.bkd.bn_calib_batches': 4,
+            'donna.latency': dict(
+                targets=[dict(warmup=2, repeats=10)],
+                calibrate=2,
+                passes=1,
+                tries=1),
         })
     if args.predictor_archs is None:
         args.predictor_archs = cfg.donna.get('predictor',
