@@ -14,9 +14,19 @@ the teacher's weights outside the searched blocks, the BKD weights inside.
 The from-scratch arm replaces the tensors of every searched block (the cut
 paths of ``donna_meta``, ``<component>.base.<block>.*`` in the student) by
 the student's own fresh initialisation (drawn under each seed), so the two
-arms differ only in how the searched blocks start. Epochs to a level are
-the first epoch at which the mean over seeds reaches it (None: never in the
-budget).
+arms differ only in how the searched blocks start (a block that keeps the
+teacher's own option is searched too, and starts fresh). Epochs to a level
+are the first epoch at which the mean over seeds reaches it (None: never in
+the budget).
+
+Measured (one run, defaults: the digits demo, 6 epochs, 3 seeds per arm; 13
+min on 2 shared cores including the search, 297 CPU-s): the middle of the
+front (0.164 ms, teacher 0.216 ms), top-1 mean (min-max over seeds) per
+epoch, BKD 90.6 (89.3-93.3) / 95.3 / 94.0 / 97.2 / 97.7 / 97.8 (97.0-98.5)
+versus from scratch 9.9 (9.3-10.4) / 13.1 / 68.5 / 94.9 / 95.9 / 95.7
+(95.2-96.3); 90 % in 1 epoch versus 4, 95 % in 2 versus 5, the from-scratch
+final mean (95.7 %) in 4 versus 5: ``RESULT epochs_to_scratch_accuracy
+bkd=4 scratch=5``.
 
 Everything resumes from ``<work_dir>/speedup/state.json`` (one atomic write
 per finished curve). The last line is ``RESULT epochs_to_scratch_accuracy
