@@ -47,6 +47,23 @@ CFG = 'configs/classification/mobilenetv2_digits_search.py'
 ARMS = ('bkd', 'scratch')
 METRIC = 'accuracy/top1'
 
+#: --quick: tiny budgets over the config (1 teacher epoch leaves it at
+#: chance level; a coarse latency grid gives a front of a few)
+QUICK = dict(
+    train_cfg=dict(max_epochs=4),
+    param_scheduler=dict(T_max=4),
+    donna=dict(
+        bkd=dict(
+            epochs=1,
+            train_dataloader=dict(dataset=dict(indices=256)),
+            bn_calib_batches=4),
+        search=dict(latency_eps_ms=0.02),
+        latency=dict(
+            targets=[dict(warmup=2, repeats=10)],
+            calibrate=2,
+            passes=1,
+            tries=1)))
+
 
 class _Record(Hook):
     """Top-1 after every validation epoch."""
@@ -158,20 +175,10 @@ def main():
     num_train = None
     if args.quick:
         args.epochs, args.seeds, num_train = 2, 2, 256
+        cfg.merge_from_dict(QUICK)
         cfg.merge_from_dict({
-            'train_cfg.max_epochs': 4,  # 1 epoch: a chance-level teacher
-            'param_scheduler.T_max': 4,
-            'donna.bkd.epochs': 1,
             'donna.rerank.enabled': False,
-            'donna.search.hardware_in_the_loop': False,
-            'donna.search.latency_eps_ms': 0.02,  # a front of a few
-            'donna.bkd.train_dataloader': dict(dataset=dict(indices=256)),
-            'donna.bkd.bn_calib_batches': 4,
-            'donna.latency': dict(
-                targets=[dict(warmup=2, repeats=10)],
-                calibrate=2,
-                passes=1,
-                tries=1),
+            'donna.search.hardware_in_the_loop': False
         })
     root = args.work_dir
     subnets = sorted(glob.glob(osp.join(root, 'subnets', '*.py')))

@@ -50,6 +50,23 @@ CFG = 'configs/classification/mobilenetv2_digits_search.py'
 ARMS = ('v1', 'v2')
 SHARED = ('bkd', 'lut')
 
+#: --quick: tiny budgets over the config (1 teacher epoch leaves it at
+#: chance level; a coarse latency grid gives fronts of a few)
+QUICK = dict(
+    train_cfg=dict(max_epochs=4),
+    param_scheduler=dict(T_max=4),
+    donna=dict(
+        bkd=dict(
+            epochs=1,
+            train_dataloader=dict(dataset=dict(indices=256)),
+            bn_calib_batches=4),
+        search=dict(latency_eps_ms=0.02),
+        latency=dict(
+            targets=[dict(warmup=2, repeats=10)],
+            calibrate=2,
+            passes=1,
+            tries=1)))
+
 
 def cpu_seconds() -> float:
     """CPU time of this process and its finished children."""
@@ -166,19 +183,7 @@ def main():
         args.predictor_archs = args.predictor_archs or 5
         args.num_front, args.epochs, num_train = 2, 1, 256
         args.predictor_epochs = 1
-        cfg.merge_from_dict({
-            'train_cfg.max_epochs': 4,  # 1 epoch: a chance-level teacher
-            'param_scheduler.T_max': 4,
-            'donna.bkd.epochs': 1,
-            'donna.search.latency_eps_ms': 0.02,  # fronts of a few
-            'donna.bkd.train_dataloader': dict(dataset=dict(indices=256)),
-            'donna.bkd.bn_calib_batches': 4,
-            'donna.latency': dict(
-                targets=[dict(warmup=2, repeats=10)],
-                calibrate=2,
-                passes=1,
-                tries=1),
-        })
+        cfg.merge_from_dict(QUICK)
     if args.predictor_archs is None:
         args.predictor_archs = cfg.donna.get('predictor',
                                              {}).get('num_archs', 24)
@@ -239,6 +244,12 @@ def main():
 
     # ---- the fronts, finetuned identically --------------------------------
     points, picked = {}, {}
+    sub = osp.join(root, 'eval')
+    os.makedirs(sub, exist_ok=True)
+    lib = osp.join(sub, 'block_library.json')
+    if not osp.lexists(lib):  # the subnets' DonnaBackbone checks against it
+        os.symlink(
+            osp.abspath(osp.join(shared_dir, 'block_library.json')), lib)
     for arm in ARMS:
         c = ctxs[arm]
         target, entry = next(iter(c.pareto['targets'].items()))
@@ -257,7 +268,6 @@ def main():
         for a in picked[arm]:
             key = ','.join(map(str, a['code']))
             name = 'arch_' + key.replace(',', '_')
-            sub = osp.join(root, 'eval')
             py = osp.join(sub, 'subnets', name + '.py')
             accs = state['accuracy'].setdefault(key, {})
             for s in range(args.seeds):
