@@ -162,7 +162,8 @@ def main():
         '--quick',
         action='store_true',
         help='smoke run: 4-epoch teacher, 1-epoch BKD, 5 predictor archs, '
-        '2 front archs, 1-epoch finetunes on 256 images, validation on 128')
+        '2 front archs, 1 seed of 1-epoch finetunes on 256 images, '
+        'validation on 128')
     args = parser.parse_args()
     import mmdonna  # noqa: F401
     from mmdonna.export import export_subnet
@@ -182,6 +183,7 @@ def main():
     if args.quick:
         args.predictor_archs = args.predictor_archs or 5
         args.num_front, args.epochs, num_train = 2, 1, 256
+        args.seeds = 1
         args.predictor_epochs = 1
         cfg.merge_from_dict(QUICK)
     if args.predictor_archs is None:
