@@ -40,8 +40,10 @@ teacher) v1 (95.4, 0.52), (96.9, 0.64), (94.8, 0.99), v2 (93.3, 0.53),
 (96.5, 0.63), (94.8, 0.95) (the slowest of both fronts is the same
 architecture, finetuned once, its latency measured on each arm); HV 0.947
 versus 0.933: ``RESULT cost_v2_over_v1=0.2660 hv_v2_over_v1=0.9845``. One
-run and 2 seeds: the HV difference (1.5 %) is within what one architecture's
-seed spread (up to 1.1 points of top-1 here) moves.
+run, 3 points per front and 2 seeds (two seeds of one architecture differ
+by up to 1.1 points of top-1 here): too few to call the 1.5 % HV
+difference; the cost ratio is the predictor's finetunes and scales with
+``--predictor-archs`` and ``--predictor-epochs``.
 
 Everything resumes from ``<work_dir>`` (the stages' own artefacts, and
 ``<work_dir>/state.json`` for costs and finetunes, one atomic write each).
