@@ -164,13 +164,20 @@ def spread_front(front: list, num: int, rerank: dict) -> list:
     return sorted(out, key=lambda a: a['latency_lut_ms'])
 
 
-def random_matched(ctx, target: str, found: list, seed: int) -> list:
-    """One uniform draw of the filtered space per found architecture: the
-    draw of a 4,000-draw pool whose LUT latency is nearest to it."""
+def random_matched(ctx,
+                   target: str,
+                   found: list,
+                   seed: int,
+                   filtered: bool = True,
+                   prefix: str = 'random') -> list:
+    """One uniform draw of the filtered space (or the whole space) per
+    found architecture: the draw of a 4,000-draw pool whose LUT latency is
+    nearest to it."""
     space = ctx.build_supernet().space
     kept = [
         ctx.search['filtered']['targets'][target][p]['kept']
-        for p in space.paths
+        if filtered else range(n)
+        for p, n in zip(space.paths, space.num_options)
     ]
     rng = np.random.default_rng(seed)
     pool = np.stack([rng.choice(np.asarray(k, int), 4000) for k in kept], 1)
@@ -184,7 +191,7 @@ def random_matched(ctx, target: str, found: list, seed: int) -> list:
         taken.add(tuple(pool[j]))
         out.append(
             dict(
-                name=f'random_{i:02d}',
+                name=f'{prefix}_{i:02d}',
                 code=[int(c) for c in pool[j]],
                 latency_lut_ms=float(F[j, 1]),
                 surrogate=float(F[j, 0])))
@@ -312,8 +319,14 @@ def summarise(state: dict, seeds: int, teacher_q: float, teacher_ms: float,
     }
 
     def ratio(a, b):
-        if a not in hv or b not in hv or not hv[b]:
+        if a not in hv or b not in hv:
             return None
+        if not hv[b]:  # every point of b beyond the reference point
+            return dict(
+                mean_points=float('inf') if hv[a] else None,
+                per_seed=[],
+                seed_mean=None,
+                seed_std=None)
         per = [x / y for x, y in zip(hv_seed[a], hv_seed[b]) if y]
         return dict(
             mean_points=hv[a] / hv[b],
@@ -325,16 +338,21 @@ def summarise(state: dict, seeds: int, teacher_q: float, teacher_ms: float,
     lat_ratio = {}
     for budget in ('scaled_equal', 'scaled_same'):
         scaled = [m for m in models.values() if m['set'] == budget]
-        r = []
+        r, above = [], 0
         if scaled:
+            best = max(m['quality'] for m in scaled)
             for m in found:
                 s = interp_latency(m['quality'], scaled)
                 if s:
                     r.append(m['latency'] / s)
+                    above += m['quality'] > best
         lat_ratio[budget] = dict(
             median=float(np.median(r)) if r else None,
             ratios=r,
             compared=len(r),
+            # better than every scaled member: compared with the best one's
+            # latency (a bound in the baseline's favour)
+            above_best_scaled=above,
             found=len(found))
     return dict(
         models=models,
@@ -343,6 +361,7 @@ def summarise(state: dict, seeds: int, teacher_q: float, teacher_ms: float,
         hv_vs_scaled=ratio('found', 'scaled_equal'),
         hv_vs_scaled_same=ratio('found', 'scaled_same'),
         hv_vs_random=ratio('found', 'random'),
+        hv_vs_random_unfiltered=ratio('found', 'random_unfiltered'),
         latency_at_equal_quality=lat_ratio['scaled_equal'],
         latency_at_equal_quality_same=lat_ratio['scaled_same'])
 
@@ -355,7 +374,8 @@ def table(summary: dict, metric: str, teacher_q: float,
         f'| teacher | teacher | {teacher_q:.2f} | {teacher_ms:.3f} | 1.00 | '
         f'- | - |'
     ]
-    order = ('found', 'random', 'scaled_same', 'scaled_equal')
+    order = ('found', 'random', 'random_unfiltered', 'scaled_same',
+             'scaled_equal')
     rows = sorted(
         summary['models'].items(),
         key=lambda kv: (order.index(kv[1]['set']), kv[1]['latency']))
@@ -380,6 +400,7 @@ def plot(summary: dict, path: str, metric: str, teacher_q: float,
     style = dict(
         found=('C0', 'o', 'found (front, BKD init)'),
         random=('C1', 's', 'random (same space, matched latency)'),
+        random_unfiltered=('C4', 'x', 'random (unfiltered space)'),
         scaled_same=('C2', '^', 'scaled teacher, same epochs'),
         scaled_equal=('C3', 'v', 'scaled teacher, equal compute'))
     for kind, (color, marker, label) in style.items():
@@ -392,7 +413,7 @@ def plot(summary: dict, path: str, metric: str, teacher_q: float,
                     yerr=[m['quality_std'] for m in ms],
                     color=color,
                     marker=marker,
-                    linestyle='-' if kind != 'random' else 'none',
+                    linestyle='none' if kind.startswith('random') else '-',
                     capsize=3,
                     label=label)
     ax.plot([teacher_ms], [teacher_q], 'k*', markersize=12, label='teacher')
@@ -414,6 +435,10 @@ def main():
     parser.add_argument('--found', type=int, default=5)
     parser.add_argument('--random', type=int, default=5)
     parser.add_argument('--passes', type=int, default=3)
+    parser.add_argument(
+        '--random-unfiltered',
+        action='store_true',
+        help='also --random latency-matched draws of the unfiltered space')
     parser.add_argument('--out', help='also write the summary here (JSON)')
     parser.add_argument(
         '--report-only',
@@ -486,11 +511,16 @@ def main():
         for i, a in enumerate(found)
     ]
     rand = random_matched(ctx, target, found, 0)[:args.random]
+    if args.random_unfiltered:  # the value of the KD filter, separately
+        rand += random_matched(ctx, target, found, 1, False,
+                               'unfiltered')[:args.random]
     ft = finetune_overrides(cfg)
     loader = None
     jobs = []  # (name, set, config, overrides)
-    for kind, archs in (('found', found), ('random', rand)):
+    for group, archs in (('found', found), ('random', rand)):
         for a in archs:
+            kind = 'random_unfiltered' if a['name'].startswith(
+                'unfiltered') else group
             py = osp.join(arms, 'subnets', a['name'] + '.py')
             if not same_code(py, a['code']):
                 if loader is None and bn:
@@ -644,12 +674,16 @@ def main():
         return 'nan' if r is None or r.get(key) is None else \
             f'{r[key]:.3f}'
 
-    for k in ('hv_vs_scaled', 'hv_vs_scaled_same', 'hv_vs_random'):
+    for k in ('hv_vs_scaled', 'hv_vs_scaled_same', 'hv_vs_random',
+              'hv_vs_random_unfiltered'):
         r = summary[k]
         if r is not None:
             print(f'{k}: {fmt(r)} on mean points; per seed '
                   f'{fmt(r, "seed_mean")} ± {fmt(r, "seed_std")}')
     lq = summary['latency_at_equal_quality']
+    print(f'latency_at_equal_quality: {lq["compared"]} of {lq["found"]} '
+          f'found models compared, {lq["above_best_scaled"]} of them better '
+          f'than every scaled member (compared with its latency)')
     print(
         f'RESULT {report["task"]} hv_vs_scaled={fmt(summary["hv_vs_scaled"])}'
         f' hv_vs_random={fmt(summary["hv_vs_random"])} '
