@@ -666,7 +666,8 @@ def main():
         atomic_write_json(args.out, report)
     png = osp.join(root, f'pareto_vs_baselines_{args.task}.png')
     done = sorted({len(m['per_seed']) for m in summary['models'].values()})
-    seeds = f'{done[0]}' if len(done) == 1 else f'{done[0]}-{done[-1]}'
+    seeds = f'{done[0]}-{done[-1]}' if len(done) > 1 else \
+        f'{(done or [0])[0]}'
     plot(summary, png, metric, teacher_q, teacher_ms,
          f'{args.task}: {seeds} seeds per model, one run')
     print(table(summary, metric, teacher_q, teacher_ms))
