@@ -56,8 +56,15 @@ OPTIONS = dict(
 IMG = dict(cls=32, det=64, sr=24, denoise=48)
 
 
-def _e(task: str, stock: str, blocks: List[str], **model) -> dict:
-    return dict(task=task, stock=stock, blocks=blocks, model=model)
+def _e(task: str,
+       stock: str,
+       blocks: List[str],
+       options=None,
+       **model) -> dict:
+    """An entry; ``options`` (an option set name or a list) replaces the
+    task's :data:`OPTIONS` (a transformer's token blocks take 'tokens')."""
+    return dict(
+        task=task, stock=stock, blocks=blocks, model=model, options=options)
 
 
 _FPN16 = dict(
@@ -118,6 +125,7 @@ ENTRIES: Dict[str, dict] = dict(
         'cls',
         'mmpretrain::deit/deit-tiny_4xb256_in1k.py',
         ['backbone.layers.0', 'backbone.layers.1'],
+        options='tokens',
         backbone=dict(
             arch=dict(
                 embed_dims=16,
@@ -342,7 +350,8 @@ def entry_config(name: str, work_dir: str):
         d['train_cfg'].update(max_iters=2, val_interval=2)
     d['donna'] = dict(
         blocks=[
-            dict(path=p, options=[OPTIONS[task]]) for p in entry['blocks']
+            dict(path=p, options=entry.get('options') or [OPTIONS[task]])
+            for p in entry['blocks']
         ],
         input_shape=(3, img, img),
         teacher_checkpoint=None,

@@ -29,28 +29,34 @@ def check_form(form: str, key: str = 'nsr_form') -> str:
     return form
 
 
-def _channels_first(t: torch.Tensor) -> torch.Tensor:
-    """(N, C, ...) -> (C, N * ...) in float."""
-    return t.float().transpose(0, 1).reshape(t.shape[1], -1)
+def _channels_first(t: torch.Tensor, dim: int = 1) -> torch.Tensor:
+    """(N, C, ...) (``dim=1``) or (N, L, C) (``dim=-1``) -> (C, rest) in
+    float."""
+    t = t.float().movedim(dim, 0)
+    return t.reshape(t.shape[0], -1)
 
 
 def channel_nsr(student: torch.Tensor,
                 teacher: torch.Tensor,
-                var_floor: float = VAR_FLOOR) -> torch.Tensor:
+                var_floor: float = VAR_FLOOR,
+                dim: int = 1) -> torch.Tensor:
     """DONNA's NSR: mean over channels of MSE_c / Var(T_c), with the
-    statistics over batch and space of this batch.
+    statistics over batch and space (or tokens) of this batch.
 
     Args:
-        student (Tensor): (N, C, ...) student output.
-        teacher (Tensor): (N, C, ...) teacher output, same shape.
+        student (Tensor): (N, C, ...) student output, or (N, L, C) tokens
+            with ``dim=-1``.
+        teacher (Tensor): The teacher output, same shape.
         var_floor (float): Floor of a channel's variance, relative to the
             mean channel variance. Defaults to :data:`VAR_FLOOR`.
+        dim (int): The channel axis: 1 for NCHW, -1 for (N, L, C) tokens.
+            Defaults to 1.
 
     Returns:
         Tensor: a scalar.
     """
     _check(student, teacher)
-    s, t = _channels_first(student), _channels_first(teacher)
+    s, t = _channels_first(student, dim), _channels_first(teacher, dim)
     mse = (t - s).pow(2).mean(1)
     var = t.var(1, unbiased=False)
     return (mse / floored(var, var_floor)).mean()
@@ -73,10 +79,12 @@ def energy_nsr(student: torch.Tensor,
 
 def nsr(student: torch.Tensor,
         teacher: torch.Tensor,
-        form: str = 'channel') -> torch.Tensor:
-    """The batch NSR of ``form`` (see :data:`NSR_FORMS`), a scalar."""
+        form: str = 'channel',
+        dim: int = 1) -> torch.Tensor:
+    """The batch NSR of ``form`` (see :data:`NSR_FORMS`), a scalar; ``dim``
+    is the channel axis (1 for NCHW, -1 for (N, L, C) tokens)."""
     if form == 'channel':
-        return channel_nsr(student, teacher)
+        return channel_nsr(student, teacher, dim=dim)
     if form == 'energy':
         return energy_nsr(student, teacher).mean()
     raise ValueError(f'nsr form={form!r}; use one of {NSR_FORMS}')
@@ -101,10 +109,16 @@ class NSRAccumulator:
     Args:
         form (str): One of :data:`NSR_FORMS`. Defaults to 'channel'.
         state (dict, optional): A state from :meth:`state_dict`.
+        dim (int): The channel axis: 1 for NCHW, -1 for (N, L, C) tokens.
+            Defaults to 1.
     """
 
-    def __init__(self, form: str = 'channel', state: Optional[dict] = None):
+    def __init__(self,
+                 form: str = 'channel',
+                 state: Optional[dict] = None,
+                 dim: int = 1):
         self.form = check_form(form)
+        self.dim = dim
         self.state = state or dict(
             count=0, sq_err=None, t_sum=None, t_sq=None, batches=[])
 
@@ -118,14 +132,16 @@ class NSRAccumulator:
             st['batches'].append(float(r.mean()))
             return
         _check(student, teacher)
-        s, t = _channels_first(student), _channels_first(teacher)
+        s = _channels_first(student, self.dim)
+        t = _channels_first(teacher, self.dim)
         sums = [(t - s).pow(2).sum(1), t.sum(1), t.pow(2).sum(1)]
         for key, v in zip(('sq_err', 't_sum', 't_sq'), sums):
             v = v.double().cpu().numpy()
             st[key] = (v if st[key] is None else np.asarray(st[key]) +
                        v).tolist()
         st['count'] += int(t.shape[1])
-        st['batches'].append(float(channel_nsr(student, teacher)))
+        st['batches'].append(
+            float(channel_nsr(student, teacher, dim=self.dim)))
 
     def value(self) -> float:
         st = self.state
@@ -156,13 +172,23 @@ class NSRLoss(nn.Module):
     Args:
         loss_weight (float): Weight of the loss. Defaults to 1.0.
         form (str): One of :data:`NSR_FORMS`. Defaults to 'channel'.
+        channel_dim (int): The channel axis: 1 for NCHW features, -1 for
+            (N, L, C) tokens. Defaults to 1.
     """
 
-    def __init__(self, loss_weight: float = 1.0, form: str = 'channel'):
+    def __init__(self,
+                 loss_weight: float = 1.0,
+                 form: str = 'channel',
+                 channel_dim: int = 1):
         super().__init__()
         self.loss_weight = loss_weight
         self.form = check_form(form, 'NSRLoss.form')
+        if channel_dim not in (1, -1):
+            raise ValueError(f'NSRLoss.channel_dim={channel_dim!r}; use 1 '
+                             f'(NCHW) or -1 (N, L, C tokens)')
+        self.channel_dim = channel_dim
 
     def forward(self, student: torch.Tensor,
                 teacher: torch.Tensor) -> torch.Tensor:
-        return self.loss_weight * nsr(student, teacher, self.form)
+        return self.loss_weight * nsr(student, teacher, self.form,
+                                      self.channel_dim)

@@ -9,7 +9,7 @@ from mmengine.model import BaseModule
 from mmdonna.registry import MODELS
 from mmdonna.search_space import (build_block, get_submodule,
                                   is_teacher_option, set_submodule)
-from mmdonna.search_space.builder import SearchSpaceError
+from mmdonna.search_space.builder import LAYOUTS, SearchSpaceError
 
 
 @MODELS.register_module()
@@ -27,8 +27,10 @@ class DonnaBackbone(BaseModule):
             ``model.backbone``). Use a scoped type (``'mmpretrain.ResNet'``)
             when the config's default scope is another library's.
         arch (dict): ``{path in base: dict(option=dict(type=..., ...),
-            in_channels=..., out_channels=..., stride=...)}``; the option
-            ``dict(type='Teacher')`` keeps the base's own block.
+            in_channels=..., out_channels=..., stride=...)}`` (a token
+            block, one (N, L, C) tensor in and out, adds
+            ``layout='tokens'``: its channels are C, its stride 1); the
+            option ``dict(type='Teacher')`` keeps the base's own block.
         library (str, optional): ``block_library.json`` the arch was searched
             in; when given and present, every block and option must be in it.
             Defaults to None.
@@ -51,12 +53,17 @@ class DonnaBackbone(BaseModule):
         for path, spec in self.arch.items():
             get_submodule(self.base, path, 'DonnaBackbone.arch')
             unknown = set(spec) - {
-                'option', 'in_channels', 'out_channels', 'stride'
+                'option', 'in_channels', 'out_channels', 'stride', 'layout'
             }
             if unknown or 'option' not in spec:
                 raise SearchSpaceError(
                     f'DonnaBackbone.arch[{path!r}] needs keys option, '
-                    f'in_channels, out_channels, stride; got {sorted(spec)}')
+                    f'in_channels, out_channels, stride (and optionally '
+                    f'layout); got {sorted(spec)}')
+            if spec.get('layout', 'nchw') not in LAYOUTS:
+                raise SearchSpaceError(
+                    f'DonnaBackbone.arch[{path!r}].layout='
+                    f'{spec["layout"]!r}; use one of {LAYOUTS}')
             if is_teacher_option(spec['option']):
                 continue  # the base's own block, kept as it is
             module = build_block(spec['option'], spec['in_channels'],

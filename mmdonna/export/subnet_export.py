@@ -14,7 +14,8 @@ from mmdonna.distill import default_distill
 from mmdonna.distill.kd_model import resolve_checkpoint
 from mmdonna.registry import MODELS
 from mmdonna.search_space import SearchSpace
-from mmdonna.search_space.builder import SearchSpaceError, infer_stride
+from mmdonna.search_space.builder import (SearchSpaceError, channels_of,
+                                          infer_stride)
 from mmdonna.utils.bn_calibration import (DEFAULT_CALIB_BATCHES,
                                           recalibrate_model_bn, seeded_loader)
 from .subnet_manifest import (export_settings, manifest_entry, read_manifest,
@@ -53,14 +54,18 @@ def scoped(cfg: dict, scope: Optional[str]) -> dict:
 
 def arch_spec(space: SearchSpace, code: Sequence[int],
               prefix_len: int) -> Dict[str, dict]:
-    """``DonnaBackbone.arch`` for one code."""
+    """``DonnaBackbone.arch`` for one code (a token block's spec says
+    ``layout='tokens'``: C of its (N, L, C) tokens, stride 1)."""
     arch = {}
     for block, idx in zip(space.blocks, space.check_code(code)):
-        arch[block.path[prefix_len:]] = dict(
+        spec = dict(
             option=dict(block.options[idx]),
-            in_channels=int(block.in_shape[0]),
-            out_channels=int(block.out_shape[0]),
+            in_channels=channels_of(block.in_shape),
+            out_channels=channels_of(block.out_shape),
             stride=infer_stride(block.in_shape, block.out_shape))
+        if block.layout != 'nchw':
+            spec['layout'] = block.layout
+        arch[block.path[prefix_len:]] = spec
     return arch
 
 

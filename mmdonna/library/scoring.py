@@ -12,6 +12,7 @@ from torch import nn
 
 from mmdonna import formats
 from mmdonna.distill.nsr_loss import NSRAccumulator
+from mmdonna.search_space.builder import channel_dim
 from mmdonna.utils import atomic_write_json, config_hash, load_json_artifact
 from mmdonna.utils.bn_calibration import (bn_estimation, bn_layers, bn_state,
                                           load_bn_state)
@@ -22,8 +23,8 @@ PARTIAL_FORMAT = formats.BLOCK_LIBRARY_PARTIAL
 
 
 def module_cost(module: nn.Module, in_shape) -> dict:
-    """Params and FLOPs of ``module`` at input (C, H, W), by mmengine's
-    complexity analysis."""
+    """Params and FLOPs of ``module`` at input (C, H, W) or (L, C), by
+    mmengine's complexity analysis."""
     was = module.training
     module.eval()
     try:
@@ -203,8 +204,11 @@ def score_block_library(
                 for p, n in zip(space.paths, space.num_options)
             })
     acc = {
-        p: [NSRAccumulator(form, s) for s in state['accumulators'][p]]
-        for p in space.paths
+        b.path: [
+            NSRAccumulator(form, s, channel_dim(b.in_shape))
+            for s in state['accumulators'][b.path]
+        ]
+        for b in space.blocks
     }
     was_training = model.training
     model.eval()

@@ -1,9 +1,9 @@
 from .attention_block import AttentionBlock
 from .block_spec import BlockSpec
 from .builder import (TEACHER_OPTION, SearchSpaceError, build_block,
-                      build_option, expand_options, get_submodule,
-                      infer_stride, is_teacher_option, set_submodule, shape_of,
-                      with_teacher_option)
+                      build_option, channel_dim, channels_of, expand_options,
+                      get_submodule, infer_stride, is_teacher_option,
+                      layout_of, set_submodule, shape_of, with_teacher_option)
 from .dw_sep_block import DWSepBlock
 from .edsr_block import EDSRBlock
 from .elastic_mbconv import ElasticMBConv
@@ -13,6 +13,7 @@ from .option_sets import OPTION_SETS, option_set, register_option_set
 from .rca_block import RCABlock
 from .res_block import ResBlock
 from .search_space import SearchSpace
+from .token_blocks import TokenAttention, TokenMLP
 
 __all__ = [
     'AttentionBlock', 'BlockSpec', 'ElasticMBConv', 'MBConv', 'ResBlock',
@@ -20,5 +21,6 @@ __all__ = [
     'expand_options', 'get_submodule', 'set_submodule', 'infer_stride',
     'shape_of', 'EDSRBlock', 'DWSepBlock', 'RCABlock', 'MDTABlock',
     'TEACHER_OPTION', 'is_teacher_option', 'with_teacher_option',
-    'OPTION_SETS', 'option_set', 'register_option_set'
+    'OPTION_SETS', 'option_set', 'register_option_set', 'TokenAttention',
+    'TokenMLP', 'layout_of', 'channels_of', 'channel_dim'
 ]

@@ -10,8 +10,11 @@ class BlockSpec:
     Args:
         path (str): Module path in the teacher (``named_modules`` key).
         options (list[dict]): Student options (expanded, no grids).
-        in_shape (tuple, optional): (C, H, W) the teacher block receives.
-        out_shape (tuple, optional): (C, H, W) the teacher block produces.
+        in_shape (tuple, optional): (C, H, W) the teacher block receives, or
+            (L, C) for a token block (one (N, L, C) tensor, see
+            :attr:`layout`).
+        out_shape (tuple, optional): (C, H, W) or (L, C) the teacher block
+            produces.
         weight_sharing (bool): Train elastic options of this block with shared
             weights. Defaults to False.
     """
@@ -21,6 +24,12 @@ class BlockSpec:
     out_shape: Optional[Tuple[int, ...]] = None
     weight_sharing: bool = False
     extra: dict = field(default_factory=dict)
+
+    @property
+    def layout(self) -> str:
+        """'nchw' ((C, H, W) shapes) or 'tokens' ((L, C) shapes)."""
+        from .builder import layout_of
+        return layout_of(self.in_shape)
 
     def to_dict(self) -> dict:
         return dict(

@@ -77,8 +77,49 @@ def expand_options(options: Sequence[dict]) -> List[dict]:
     return out
 
 
+#: Layouts of a cut point's tensor: one feature map (N, C, H, W), whose
+#: block shape is (C, H, W), or one token sequence (N, L, C) (ViT / DeiT
+#: layers, the cls token included), whose block shape is (L, C).
+LAYOUTS = ('nchw', 'tokens')
+
+
+def layout_of(shape: Sequence[int]) -> str:
+    """'nchw' for a (C, H, W) block shape, 'tokens' for an (L, C) one."""
+    if len(shape) == 3:
+        return 'nchw'
+    if len(shape) == 2:
+        return 'tokens'
+    raise SearchSpaceError(
+        f'a block shape is (C, H, W) or (L, C), got {tuple(shape)}')
+
+
+def channels_of(shape: Sequence[int]) -> int:
+    """Channels of a block shape: C of (C, H, W) or of (L, C)."""
+    return int(shape[-1] if layout_of(shape) == 'tokens' else shape[0])
+
+
+def channel_dim(shape: Sequence[int]) -> int:
+    """The channel axis of a batch of ``shape``: 1 (NCHW) or -1 (tokens)."""
+    return -1 if layout_of(shape) == 'tokens' else 1
+
+
 def infer_stride(in_shape: Sequence[int], out_shape: Sequence[int]) -> int:
-    """Integer spatial reduction from a (C, H, W) input to output."""
+    """Integer spatial reduction from a (C, H, W) input to output; 1 for a
+    token block, which keeps its L.
+
+    Raises:
+        SearchSpaceError: the layouts differ, or a token block changes L.
+    """
+    if layout_of(in_shape) != layout_of(out_shape):
+        raise SearchSpaceError(
+            f'a block takes and outputs one layout, got {tuple(in_shape)} -> '
+            f'{tuple(out_shape)}')
+    if layout_of(in_shape) == 'tokens':
+        if in_shape[0] != out_shape[0]:
+            raise SearchSpaceError(
+                f'a token block keeps its sequence length L, got (L, C) '
+                f'{tuple(in_shape)} -> {tuple(out_shape)}')
+        return 1
     in_h, out_h = in_shape[-2], out_shape[-2]
     stride = max(1, round(in_h / out_h))
     return stride
@@ -97,8 +138,10 @@ def build_option(option: dict,
         option (dict): Option description, e.g. ``dict(type='MBConv',
             kernel=5)``; ``in_channels``/``out_channels``/``stride`` come from
             the teacher shapes.
-        in_shape (Sequence[int]): (C, H, W) the teacher block receives.
-        out_shape (Sequence[int]): (C, H, W) the teacher block produces.
+        in_shape (Sequence[int]): (C, H, W) the teacher block receives, or
+            (L, C) for a token block.
+        out_shape (Sequence[int]): (C, H, W) or (L, C) the teacher block
+            produces.
         block (str): Block path, for error messages. Defaults to '?'.
         index (int): Option index, for error messages. Defaults to -1.
         check (bool): Run a dummy forward and compare shapes.
@@ -113,10 +156,17 @@ def build_option(option: dict,
                 f'block {block!r} option {index} is the teacher option: '
                 f'it is built from the teacher block, which was not given')
         return copy.deepcopy(teacher_block)
-    module = build_block(option, int(in_shape[0]), int(out_shape[0]),
+    module = build_block(option, channels_of(in_shape), channels_of(out_shape),
                          infer_stride(in_shape, out_shape), block, index)
     if check:
-        out = _dummy_forward(module, in_shape)
+        try:
+            out = _dummy_forward(module, in_shape)
+        except (RuntimeError, ValueError) as e:
+            msg = str(e).strip().splitlines()[0]
+            raise SearchSpaceError(
+                f'block {block!r} option {index} {option} fails on a '
+                f'{layout_of(in_shape)} input {tuple(in_shape)}: '
+                f'{msg}') from None
         if tuple(out.shape[1:]) != tuple(out_shape):
             raise SearchSpaceError(
                 f'block {block!r} option {index} {option} produces shape '
@@ -163,7 +213,8 @@ def _dummy_forward(module: nn.Module, in_shape: Sequence[int]) -> torch.Tensor:
 def shape_of(t,
              where: str = 'a cut point',
              verb: str = 'outputs') -> Tuple[int, ...]:
-    """(C, H, W) of a captured 4-D tensor; a one-line error otherwise.
+    """(C, H, W) of a captured 4-D NCHW tensor, (L, C) of a 3-D (N, L, C)
+    token tensor; a one-line error otherwise.
 
     Args:
         t: What the cut point took or returned.
@@ -174,13 +225,11 @@ def shape_of(t,
             'outputs'.
 
     Raises:
-        SearchSpaceError: ``t`` is not an N x C x H x W tensor.
+        SearchSpaceError: ``t`` is neither.
     """
-    if isinstance(t, torch.Tensor) and t.dim() == 4:
+    if isinstance(t, torch.Tensor) and t.dim() in (3, 4):
         return tuple(t.shape[1:])
-    if isinstance(t, torch.Tensor) and t.dim() == 3:
-        kind = f'a (N, L, C) token tensor {tuple(t.shape)}'
-    elif isinstance(t, torch.Tensor):
+    if isinstance(t, torch.Tensor):
         kind = f'a {t.dim()}-D tensor {tuple(t.shape)}'
     elif isinstance(t, (tuple, list)):
         kind = f'a {type(t).__name__} of {len(t)}'
@@ -188,5 +237,5 @@ def shape_of(t,
         kind = type(t).__name__
     raise SearchSpaceError(
         f'{where} {verb} {kind}: cut points must take and output one NCHW '
-        f'(N x C x H x W) tensor; cut at a module that maps one feature map '
-        f'to one (token and attention blocks are not supported yet)')
+        f'(N x C x H x W) tensor or one (N, L, C) token tensor; cut at a '
+        f'module that maps one feature map or token sequence to one')

@@ -58,6 +58,13 @@ OPTION_SETS: Dict[str, List[dict]] = dict(
         # Restormer transposed attention, linear in H x W
         dict(type='MDTABlock', heads=1, ffn_expand=2),
     ],
+    # Token blocks ((N, L, C), a ViT / DeiT encoder layer): a pre-norm
+    # attention + MLP layer over heads x MLP widths, and the cheap MLP-only
+    # layer (no attention) over MLP widths (6 options).
+    tokens=[
+        dict(type='TokenAttention', num_heads=[1, 2], mlp_ratio=[2, 4]),
+        dict(type='TokenMLP', mlp_ratio=[1, 2]),
+    ],
 )
 
 

@@ -15,7 +15,8 @@ from mmdonna.distill.nsr_loss import check_form
 from mmdonna.registry import MODELS
 from mmdonna.search_space import (BlockSpec, SearchSpace, get_submodule,
                                   shape_of, with_teacher_option)
-from mmdonna.search_space.builder import SearchSpaceError
+from mmdonna.search_space.builder import (SearchSpaceError, channel_dim,
+                                          infer_stride)
 from mmdonna.utils import latest_checkpoint
 from mmdonna.utils.block_capture import BlockCapture
 from mmdonna.utils.model_call import tensor_call
@@ -153,15 +154,20 @@ class DonnaSupernet(BaseModel):
             if probe.num_inputs[b.path] != 1:
                 raise SearchSpaceError(
                     f'{where} takes {probe.num_inputs[b.path]} inputs: cut '
-                    f'points must take one NCHW tensor (an option replaces '
+                    f'points must take one tensor (an option replaces '
                     f'the module and gets only that); cut at a module '
-                    f'called with one feature map')
+                    f'called with one feature map or token sequence')
+            out_shape = shape_of(y, where)
+            try:
+                infer_stride(in_shape, out_shape)
+            except SearchSpaceError as e:
+                raise SearchSpaceError(f'{where}: {e}') from None
             specs.append(
                 BlockSpec(
                     b.path,
                     b.options,
                     in_shape=in_shape,
-                    out_shape=shape_of(y, where),
+                    out_shape=out_shape,
                     weight_sharing=b.weight_sharing))
         order = probe.order
         if order != space.paths:
@@ -245,7 +251,8 @@ class DonnaSupernet(BaseModel):
             if not trainable:  # only the teacher option: nothing to learn
                 continue
             idxs = self._train_indices(trainable, rng)
-            loss = sum(nsr(options(x, j), y, self.nsr_form) for j in idxs)
+            dim = channel_dim(block.in_shape)
+            loss = sum(nsr(options(x, j), y, self.nsr_form, dim) for j in idxs)
             losses[f'loss_block{i}'] = self.loss_weight * loss / len(idxs)
         return losses
 

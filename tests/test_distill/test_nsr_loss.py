@@ -89,3 +89,38 @@ def test_loss_module_and_bad_form():
         NSRLoss(form='bogus')
     with pytest.raises(ValueError, match='equal shapes'):
         channel_nsr(s[:, :2], t)
+
+
+def _tokens_pair(seed=3):
+    """(N, L, C) tokens whose 4 channels have very different scales (the
+    last axis), so the channel axis decides the NSR."""
+    g = torch.Generator().manual_seed(seed)
+    scale = torch.tensor([0.1, 1.0, 10.0, 100.0])
+    t = torch.randn(3, 5, 4, generator=g) * scale
+    s = t + 0.5 * torch.randn(t.shape, generator=g)
+    return s, t
+
+
+def test_token_nsr_uses_the_last_axis_as_channels():
+    s, t = _tokens_pair()
+    # the definition on (N, C, L): channels moved to dim 1
+    want = _by_definition(s.transpose(1, 2), t.transpose(1, 2))
+    assert float(channel_nsr(s, t, dim=-1)) == pytest.approx(want, rel=1e-5)
+    assert float(nsr(s, t, 'channel', -1)) == pytest.approx(want, rel=1e-5)
+    # dim 1 treats the 5 tokens as channels: another (wrong) number
+    assert abs(float(channel_nsr(s, t)) - want) > 0.1 * want
+    assert float(NSRLoss(channel_dim=-1)(s, t)) == pytest.approx(
+        want, rel=1e-5)
+    with pytest.raises(ValueError, match='NSRLoss.channel_dim=2'):
+        NSRLoss(channel_dim=2)
+
+
+def test_token_accumulator_pools_per_last_axis_channel():
+    s, t = _tokens_pair(4)
+    acc = NSRAccumulator('channel', dim=-1)
+    acc.update(s[:2], t[:2])
+    acc.update(s[2:], t[2:])
+    assert len(acc.state_dict()['sq_err']) == 4  # one sum per channel C
+    again = NSRAccumulator('channel', acc.state_dict(), dim=-1)
+    assert again.value() == pytest.approx(
+        float(channel_nsr(s, t, dim=-1)), rel=1e-6)

@@ -33,15 +33,22 @@ FAMILIES = {
     'RCABlock': [dict(),
                  dict(kernel=5, width=0.5, depth=2, reduction=8)],
     'MDTABlock': [dict(), dict(heads=4, ffn_expand=1.5, depth=2)],
+    # token families ((N, L, C): a ViT / DeiT encoder layer)
+    'TokenAttention': [dict(),
+                       dict(num_heads=4, mlp_ratio=2, act='ReLU')],
+    'TokenMLP': [dict(), dict(mlp_ratio=4, act='Swish')],
 }
 SHAPES = [((16, 8, 8), (16, 8, 8)), ((16, 8, 8), (24, 4, 4))]
 # Restoration bodies keep the resolution: same width, a width change (the
 # input adapter) and a non-square map.
 RESTORATION_SHAPES = [((16, 8, 8), (16, 8, 8)), ((8, 6, 10), (16, 6, 10))]
+# Token blocks keep (L, C): DeiT's 16 patches + the cls token.
+TOKEN_SHAPES = [((17, 16), (17, 16))]
 SHAPES_OF = {
     f: RESTORATION_SHAPES
     for f in ('EDSRBlock', 'DWSepBlock', 'RCABlock', 'MDTABlock')
 }
+SHAPES_OF.update(TokenAttention=TOKEN_SHAPES, TokenMLP=TOKEN_SHAPES)
 
 
 def test_every_registered_family_is_covered():

@@ -95,7 +95,7 @@ def test_block_spec_round_trip():
 @pytest.mark.parametrize(
     'value,kind',
     [((torch.zeros(1, 8, 4, 4), ), 'outputs a tuple of 1'),
-     (torch.zeros(1, 17, 16), 'outputs a (N, L, C) token tensor (1, 17, 16)'),
+     (torch.zeros(1, 17, 16, 2, 2), 'outputs a 5-D tensor (1, 17, 16, 2, 2)'),
      (torch.zeros(1, 10), 'outputs a 2-D tensor (1, 10)'),
      (None, 'outputs NoneType')])
 def test_cut_point_that_is_not_nchw_is_named(value, kind):
@@ -105,5 +105,8 @@ def test_cut_point_that_is_not_nchw_is_named(value, kind):
     msg = str(e.value)
     assert msg.startswith(f'{where} {kind}: cut points must take and '
                           f'output one NCHW'), msg
+    assert '(N, L, C) token tensor' in msg
     assert '\n' not in msg
     assert shape_of(torch.zeros(1, 8, 4, 2), where) == (8, 4, 2)
+    # (N, L, C) tokens: the block shape is (L, C)
+    assert shape_of(torch.zeros(1, 17, 16), where) == (17, 16)
