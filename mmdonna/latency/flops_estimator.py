@@ -2,10 +2,10 @@
 from typing import Optional, Sequence
 
 import torch
-from mmengine.analysis import get_model_complexity_info
 from torch import nn
 
 from mmdonna.registry import TASK_UTILS
+from mmdonna.utils.complexity import complexity
 from .base_latency_estimator import BaseLatencyEstimator
 from .errors import LatencyConfigError
 from .timing import describe_exception
@@ -13,9 +13,9 @@ from .timing import describe_exception
 
 @TASK_UTILS.register_module()
 class FlopsEstimator(BaseLatencyEstimator):
-    """FLOPs as a latency proxy, counted by
-    :func:`mmengine.analysis.get_model_complexity_info` (fvcore-style: one
-    multiply-add counts as one FLOP, as in
+    """FLOPs as a latency proxy, counted by mmengine's analysis
+    (:func:`mmdonna.utils.complexity.complexity`, fvcore-style: one
+    multiply-add counts as one FLOP, fused attention included, as in
     :func:`mmdonna.library.module_cost`).
 
     ``mean_ms``, ``median_ms`` and ``min_ms`` all hold the FLOPs-derived
@@ -47,18 +47,10 @@ class FlopsEstimator(BaseLatencyEstimator):
             throughput_gflops=self.throughput_gflops)
 
     def measure(self, module: nn.Module, input_shape: Sequence[int]) -> dict:
-        was_training = module.training
-        module.eval()
         try:
-            info = get_model_complexity_info(
-                module,
-                inputs=(torch.zeros(*input_shape), ),
-                show_table=False,
-                show_arch=False)
+            info = complexity(module, (torch.zeros(*input_shape), ))
         except Exception as e:  # an untraceable module skips this candidate
             return self._fail('FLOPs analysis', describe_exception(e))
-        finally:
-            module.train(was_training)
         flops = int(info['flops'])
         cost = flops / (self.throughput_gflops * 1e6)
         return dict(

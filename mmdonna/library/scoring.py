@@ -6,7 +6,6 @@ import tempfile
 from typing import Dict, Iterable, List, Optional, Tuple
 
 import torch
-from mmengine.analysis import get_model_complexity_info
 from mmengine.logging import print_log
 from torch import nn
 
@@ -16,6 +15,7 @@ from mmdonna.search_space.builder import channel_dim
 from mmdonna.utils import atomic_write_json, config_hash, load_json_artifact
 from mmdonna.utils.bn_calibration import (bn_estimation, bn_layers, bn_state,
                                           load_bn_state)
+from mmdonna.utils.complexity import complexity
 from mmdonna.utils.io import ArtifactError
 from .block_library import BlockLibrary
 
@@ -24,18 +24,9 @@ PARTIAL_FORMAT = formats.BLOCK_LIBRARY_PARTIAL
 
 def module_cost(module: nn.Module, in_shape) -> dict:
     """Params and FLOPs of ``module`` at input (C, H, W) or (L, C), by
-    mmengine's complexity analysis."""
-    was = module.training
-    module.eval()
-    try:
-        info = get_model_complexity_info(
-            module,
-            input_shape=tuple(in_shape),
-            show_table=False,
-            show_arch=False)
-    finally:
-        module.train(was)
-    return dict(params=int(info['params']), flops=int(info['flops']))
+    mmengine's complexity analysis (fused attention counted,
+    :func:`mmdonna.utils.complexity.complexity`)."""
+    return complexity(module, (torch.zeros(1, *in_shape), ))
 
 
 def _unwrap(model):

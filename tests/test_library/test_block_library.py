@@ -163,3 +163,30 @@ def test_bn_recalibration_before_scoring(tmp_path):
             for x, y in held:
                 acc.update(alone(x), y)
         assert acc.value() == pytest.approx(cal.nsr(paths[0])[j], rel=1e-4), j
+
+
+def test_module_cost_counts_fused_attention():
+    """A stock DeiT layer (mmpretrain's MultiheadAttention runs
+    ``scaled_dot_product_attention``) costs what a TokenAttention with the
+    same widths costs, whose attention matmuls are spelled out: 2 x L x L x C
+    multiply-adds more than the layer without attention."""
+    from mmpretrain.models.backbones.vision_transformer import \
+        TransformerEncoderLayer
+
+    from mmdonna.library import module_cost
+    from mmdonna.search_space import build_option
+    layer = TransformerEncoderLayer(
+        embed_dims=16, num_heads=2, feedforward_channels=32)
+    option = build_option(
+        dict(type='TokenAttention', num_heads=2, mlp_ratio=2), (17, 16),
+        (17, 16))
+    teacher, student = module_cost(layer,
+                                   (17, 16)), module_cost(option, (17, 16))
+    assert teacher == student
+    without = module_cost(
+        build_option(dict(type='TokenMLP', mlp_ratio=2), (17, 16), (17, 16)),
+        (17, 16))
+    # + qkv and proj linears (17 x 16 x 64), the two attention matmuls and
+    # one more LayerNorm (5 per element, mmengine's count)
+    extra = 17 * 16 * 64 + 2 * 17**2 * 16 + 5 * 17 * 16
+    assert teacher['flops'] - without['flops'] == extra
