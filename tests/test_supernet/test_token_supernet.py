@@ -37,6 +37,7 @@ def deit_teacher() -> dict:
 
 
 def build_token_supernet(**kwargs):
+    torch.manual_seed(0)  # the same initial weights whatever ran before
     init_default_scope('mmpretrain')
     cfg = dict(
         type='mmdonna.DonnaSupernet',
@@ -81,7 +82,7 @@ def test_deit_blocks_are_token_blocks_trained_with_the_last_axis_nsr():
             wrong = sum(nsr(o, y) for o in outs) / len(outs)
         got = float(losses[f'loss_block{i}'])
         assert abs(got - float(want)) < 1e-4 * float(want)
-        assert abs(got - float(wrong)) > 1e-3  # not the dim-1 NSR
+        assert abs(got - float(wrong)) > 0.1 * got  # not the dim-1 NSR
         # the teacher option reproduces the teacher layer exactly
         assert torch.equal(opts(x, len(opts) - 1), y)
     optim = build_optim_wrapper(model,
