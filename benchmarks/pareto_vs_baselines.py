@@ -488,8 +488,10 @@ def main():
         else:  # another config's results: kept aside, never overwritten
             aside = osp.join(root, f'results.{old.get("config_hash")}.json')
             os.replace(state_file, aside)
-            print(f'{state_file} holds results of other settings: moved to '
-                  f'{aside}', flush=True)
+            print(
+                f'{state_file} holds results of other settings: moved to '
+                f'{aside}',
+                flush=True)
     t0 = time.time()
 
     # 1. the search, teacher and BKD timed (wall seconds, this run's load)
