@@ -40,29 +40,13 @@ import os.path as osp
 import time
 
 import numpy as np
+from _shared.budgets import DEMO_QUICK as QUICK
 from mmengine.config import Config
 from mmengine.hooks import Hook
 
 CFG = 'configs/classification/mobilenetv2_digits_search.py'
 ARMS = ('bkd', 'scratch')
 METRIC = 'accuracy/top1'
-
-#: --quick: tiny budgets over the config (1 teacher epoch leaves it at
-#: chance level; a coarse latency grid gives a front of a few)
-QUICK = dict(
-    train_cfg=dict(max_epochs=4),
-    param_scheduler=dict(T_max=4),
-    donna=dict(
-        bkd=dict(
-            epochs=1,
-            train_dataloader=dict(dataset=dict(indices=256)),
-            bn_calib_batches=4),
-        search=dict(latency_eps_ms=0.02),
-        latency=dict(
-            targets=[dict(warmup=2, repeats=10)],
-            calibrate=2,
-            passes=1,
-            tries=1)))
 
 
 class _Record(Hook):
