@@ -132,11 +132,17 @@ _DIST = textwrap.dedent("""
     ddp(torch.ones(1, 2)).sum().backward()
     if get_rank() == 0:
         print('WORLD', get_world_size(), 'SUM', float(x))
-    # leave together: a rank that exits while its peer's gloo pair is still
-    # open makes the peer abort (SIGABRT), a flaky failure unrelated to the fix
+    # leave together, then without running C++ destructors: a rank that
+    # exits while its peer's gloo pair is open, or gloo's teardown itself
+    # ("terminate called without an active exception"), aborts a rank with
+    # SIGABRT, a flaky failure unrelated to the fix (seen under load even
+    # after destroy_process_group)
+    import os
     import torch.distributed as dist
     dist.barrier()
-    dist.destroy_process_group()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 """)
 
 
