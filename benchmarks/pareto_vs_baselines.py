@@ -393,37 +393,53 @@ def table(summary: dict, metric: str, teacher_q: float,
 
 def plot(summary: dict, path: str, metric: str, teacher_q: float,
          teacher_ms: float, title: str) -> None:
+    """Quality vs measured latency of every set: all of it (left) and
+    zoomed on the found and random models (right)."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6.4, 4.6))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
     style = dict(
         found=('C0', 'o', 'found (front, BKD init)'),
         random=('C1', 's', 'random (same space, matched latency)'),
         random_unfiltered=('C4', 'x', 'random (unfiltered space)'),
         scaled_same=('C2', '^', 'scaled teacher, same epochs'),
         scaled_equal=('C3', 'v', 'scaled teacher, equal compute'))
-    for kind, (color, marker, label) in style.items():
-        ms = sorted(
-            (m for m in summary['models'].values() if m['set'] == kind),
-            key=lambda m: m['latency'])
-        if not ms:
-            continue
-        ax.errorbar([m['latency'] for m in ms], [m['quality'] for m in ms],
-                    yerr=[m['quality_std'] for m in ms],
-                    color=color,
-                    marker=marker,
-                    linestyle='none' if kind.startswith('random') else '-',
-                    capsize=3,
-                    label=label)
-    ax.plot([teacher_ms], [teacher_q], 'k*', markersize=12, label='teacher')
-    ax.set_xlabel('measured latency (ms)')
-    ax.set_ylabel(f'{metric} (mean ± std over seeds)')
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    for ax in axes:
+        for kind, (color, marker, label) in style.items():
+            ms = sorted(
+                (m for m in summary['models'].values() if m['set'] == kind),
+                key=lambda m: m['latency'])
+            if not ms:
+                continue
+            ax.errorbar([m['latency'] for m in ms], [m['quality'] for m in ms],
+                        yerr=[m['quality_std'] for m in ms],
+                        color=color,
+                        marker=marker,
+                        linestyle='none' if kind.startswith('random') else '-',
+                        capsize=3,
+                        label=label)
+        ax.plot([teacher_ms], [teacher_q],
+                'k*',
+                markersize=12,
+                label='teacher')
+        ax.set_xlabel('measured latency (ms)')
+        ax.grid(alpha=0.3)
+    near = [
+        m['quality'] + sign * m['quality_std']
+        for m in summary['models'].values()
+        if m['set'] in ('found', 'random', 'random_unfiltered')
+        for sign in (-1, 1)
+    ] + [teacher_q]
+    lo, hi = min(near), max(near)
+    pad = 0.15 * (hi - lo) + 1e-6
+    axes[1].set_ylim(lo - pad, hi + pad)
+    axes[1].set_title('zoomed on the found and random models')
+    axes[0].set_ylabel(f'{metric} (mean ± std over seeds)')
+    axes[0].set_title(title)
+    axes[0].legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
