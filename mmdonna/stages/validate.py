@@ -11,6 +11,7 @@ the work dir is read or written before it passes.
 """
 import copy
 import os.path as osp
+import traceback
 from typing import Iterator, Optional, Tuple
 
 from mmengine.config import Config
@@ -259,6 +260,66 @@ def _check_supernet(cfg: Config, settings: dict) -> None:
         msg = msg.replace('model.blocks', 'donna.blocks')
         raise DonnaConfigError(f'bad cut point or option (donna.blocks): '
                                f'{msg}') from None
+    except AssertionError as e:
+        # an mm library's own check of its config (``assert dim in ...``)
+        raise DonnaConfigError(
+            assertion_line(e, cfg.model.to_dict(), 'model')) from None
+
+
+def _config_key(cfg, type_name: str, key: str) -> Optional[str]:
+    """The key of the first dict in ``cfg`` whose ``type`` is
+    ``type_name`` (scoped or not; a class too), depth first."""
+    if isinstance(cfg, dict):
+        t = cfg.get('type')
+        t = getattr(t, '__name__', t)
+        if isinstance(t, str) and t.rsplit('.', 1)[-1] == type_name:
+            return key
+        items = cfg.items()
+    elif isinstance(cfg, (list, tuple)):
+        items = ((f'[{i}]', v) for i, v in enumerate(cfg))
+    else:
+        return None
+    for k, v in items:
+        sub = f'{key}{k}' if k.startswith('[') else f'{key}.{k}'
+        found = _config_key(v, type_name, sub)
+        if found:
+            return found
+    return None
+
+
+def assertion_line(error: AssertionError,
+                   model_cfg: dict,
+                   key: str = 'model') -> str:
+    """One line for an ``assert`` that failed while an mm library built the
+    model: the config key of the innermost module being built (found by its
+    class name among the config's ``type`` values), the library's message and
+    the file and line of the check.
+
+    Args:
+        error (AssertionError): Raised by a builder.
+        model_cfg (dict): The model config that was built.
+        key (str): Its key in the user's config. Defaults to 'model'.
+    """
+    frames = traceback.extract_tb(error.__traceback__)
+    where, line = '', ''
+    if frames:
+        f = frames[-1]
+        parts = f.filename.replace('\\', '/').split('/')
+        lib = [i for i, p in enumerate(parts) if p.startswith('mm')]
+        where = '/'.join(parts[lib[-1]:] if lib else parts[-2:])
+        where = f' ({where}:{f.lineno})'
+        line = (f.line or '').strip()
+    owner = None
+    tb = error.__traceback__
+    while tb is not None:  # the innermost module whose __init__ ran
+        self = tb.tb_frame.f_locals.get('self')
+        if self is not None and tb.tb_frame.f_code.co_name == '__init__':
+            found = _config_key(model_cfg, type(self).__name__, key)
+            owner = found or owner
+        tb = tb.tb_next
+    msg = ' '.join(str(error).split()) or line or 'an assert failed'
+    return (f'{owner or key} cannot be built: {msg}{where}; fix this part '
+            f'of the model config')
 
 
 def validate_config(cfg: Config,

@@ -91,6 +91,10 @@ def no_val_data(cfg, tmp_path):
     cfg.val_dataloader = None
 
 
+def model_edit(cfg, tmp_path):
+    cfg.model.neck.dim = 4  # mmpretrain's GlobalAveragePooling asserts
+
+
 #: (id, edit of the tiny config, words the one error line must hold)
 CONFIG_CASES = [
     ('unknown donna key', changed(serach=dict()), ['serach', 'donna']),
@@ -185,6 +189,10 @@ CONFIG_CASES = [
      ['donna.rerank.val_batches=0']),
     ('bad rerank.metric', changed(rerank=dict(metric=3)),
      ['donna.rerank.metric=3']),
+    ('an mm builder asserts', model_edit, [
+        'model.neck cannot be built', 'dim only support',
+        'mmpretrain/models/necks/gap.py'
+    ]),
 ]
 
 
@@ -394,3 +402,22 @@ def test_train_and_export_tools_refuse_random_bytes(tmp_path):
                 '32', '32')
     assert_tool_error(proc, ['checkpoint', junk, 'PyTorch'])
     assert not osp.exists(onnx)
+
+
+def test_assert_without_message_names_key_and_check():
+    """An mm builder's bare ``assert``: the line names the config key of the
+    module being built and the check's own source line."""
+    from mmdonna.registry import MODELS
+    from mmdonna.stages.validate import assertion_line
+    cfg = dict(
+        type='mmpretrain.ImageClassifier',
+        backbone=dict(type='mmpretrain.ResNet', depth=18, num_stages=5),
+        head=dict(
+            type='mmpretrain.LinearClsHead', num_classes=3, in_channels=512))
+    with pytest.raises(AssertionError) as info:
+        MODELS.build(cfg)
+    line = assertion_line(info.value, cfg)
+    assert line.startswith('model.backbone cannot be built: '), line
+    assert 'num_stages' in line and 'mmpretrain/models/backbones/resnet.py' \
+        in line, line
+    assert '\n' not in line
