@@ -29,8 +29,12 @@ class DonnaBackbone(BaseModule):
         arch (dict): ``{path in base: dict(option=dict(type=..., ...),
             in_channels=..., out_channels=..., stride=...)}`` (a token
             block, one (N, L, C) tensor in and out, adds
-            ``layout='tokens'``: its channels are C, its stride 1); the
-            option ``dict(type='Teacher')`` keeps the base's own block.
+            ``layout='tokens'``: its channels are C, its stride 1; a block
+            whose output is s times its input in H and W adds
+            ``upsample=s``, stride 1, and its option is followed by the
+            upsampler its ``upsample`` key names, see
+            :func:`mmdonna.search_space.build_block`); the option
+            ``dict(type='Teacher')`` keeps the base's own block.
         library (str, optional): ``block_library.json`` the arch was searched
             in; when given and present, every block and option must be in it.
             Defaults to None.
@@ -53,21 +57,34 @@ class DonnaBackbone(BaseModule):
         for path, spec in self.arch.items():
             get_submodule(self.base, path, 'DonnaBackbone.arch')
             unknown = set(spec) - {
-                'option', 'in_channels', 'out_channels', 'stride', 'layout'
+                'option', 'in_channels', 'out_channels', 'stride', 'layout',
+                'upsample'
             }
             if unknown or 'option' not in spec:
                 raise SearchSpaceError(
                     f'DonnaBackbone.arch[{path!r}] needs keys option, '
                     f'in_channels, out_channels, stride (and optionally '
-                    f'layout); got {sorted(spec)}')
+                    f'layout, upsample); got {sorted(spec)}')
+            upsample = spec.get('upsample', 1)
+            if not (isinstance(upsample, int) and upsample >= 1 and
+                    (upsample == 1 or spec.get('stride') == 1)):
+                raise SearchSpaceError(
+                    f'DonnaBackbone.arch[{path!r}].upsample={upsample!r}: '
+                    f'use an integer factor >= 2 with stride=1 (or leave '
+                    f'it out for a block that does not upsample)')
             if spec.get('layout', 'nchw') not in LAYOUTS:
                 raise SearchSpaceError(
                     f'DonnaBackbone.arch[{path!r}].layout='
                     f'{spec["layout"]!r}; use one of {LAYOUTS}')
             if is_teacher_option(spec['option']):
                 continue  # the base's own block, kept as it is
-            module = build_block(spec['option'], spec['in_channels'],
-                                 spec['out_channels'], spec['stride'], path)
+            module = build_block(
+                spec['option'],
+                spec['in_channels'],
+                spec['out_channels'],
+                spec['stride'],
+                path,
+                upsample=upsample)
             set_submodule(self.base, path, module)
 
     def forward(self, *args, **kwargs):

@@ -15,7 +15,7 @@ from mmdonna.distill.kd_model import resolve_checkpoint
 from mmdonna.registry import MODELS
 from mmdonna.search_space import SearchSpace
 from mmdonna.search_space.builder import (SearchSpaceError, channels_of,
-                                          infer_stride)
+                                          infer_scale)
 from mmdonna.utils.bn_calibration import (DEFAULT_CALIB_BATCHES,
                                           recalibrate_model_bn, seeded_loader)
 from .subnet_manifest import (export_settings, manifest_entry, read_manifest,
@@ -55,14 +55,18 @@ def scoped(cfg: dict, scope: Optional[str]) -> dict:
 def arch_spec(space: SearchSpace, code: Sequence[int],
               prefix_len: int) -> Dict[str, dict]:
     """``DonnaBackbone.arch`` for one code (a token block's spec says
-    ``layout='tokens'``: C of its (N, L, C) tokens, stride 1)."""
+    ``layout='tokens'``: C of its (N, L, C) tokens, stride 1; a block that
+    upsamples by s says ``upsample=s``, stride 1)."""
     arch = {}
     for block, idx in zip(space.blocks, space.check_code(code)):
+        stride, upsample = infer_scale(block.in_shape, block.out_shape)
         spec = dict(
             option=dict(block.options[idx]),
             in_channels=channels_of(block.in_shape),
             out_channels=channels_of(block.out_shape),
-            stride=infer_stride(block.in_shape, block.out_shape))
+            stride=stride)
+        if upsample > 1:
+            spec['upsample'] = upsample
         if block.layout != 'nchw':
             spec['layout'] = block.layout
         arch[block.path[prefix_len:]] = spec

@@ -2,8 +2,9 @@ from .attention_block import AttentionBlock
 from .block_spec import BlockSpec
 from .builder import (TEACHER_OPTION, SearchSpaceError, build_block,
                       build_option, channel_dim, channels_of, expand_options,
-                      get_submodule, infer_stride, is_teacher_option,
-                      layout_of, set_submodule, shape_of, with_teacher_option)
+                      get_submodule, infer_scale, infer_stride,
+                      is_teacher_option, layout_of, set_submodule, shape_of,
+                      with_teacher_option)
 from .dw_sep_block import DWSepBlock
 from .edsr_block import EDSRBlock
 from .elastic_mbconv import ElasticMBConv
@@ -14,6 +15,7 @@ from .rca_block import RCABlock
 from .res_block import ResBlock
 from .search_space import SearchSpace
 from .token_blocks import TokenAttention, TokenMLP
+from .upsample_block import UPSAMPLE_MODES, UpsampleBlock
 
 __all__ = [
     'AttentionBlock', 'BlockSpec', 'ElasticMBConv', 'MBConv', 'ResBlock',
@@ -22,5 +24,6 @@ __all__ = [
     'shape_of', 'EDSRBlock', 'DWSepBlock', 'RCABlock', 'MDTABlock',
     'TEACHER_OPTION', 'is_teacher_option', 'with_teacher_option',
     'OPTION_SETS', 'option_set', 'register_option_set', 'TokenAttention',
-    'TokenMLP', 'layout_of', 'channels_of', 'channel_dim'
+    'TokenMLP', 'layout_of', 'channels_of', 'channel_dim', 'infer_scale',
+    'UpsampleBlock', 'UPSAMPLE_MODES'
 ]

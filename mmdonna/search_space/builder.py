@@ -8,11 +8,16 @@ import torch
 from torch import nn
 
 from mmdonna.registry import MODELS
+from .upsample_block import UPSAMPLE_MODES, UpsampleBlock, upsample_channels
 
 
 class SearchSpaceError(ValueError):
     """A search space that cannot be built (bad path, shape, option)."""
 
+
+#: Upsampler of an option of a block that upsamples when the option has no
+#: ``upsample`` key: a sub-pixel conv, like EDSR's (see :func:`build_block`).
+DEFAULT_UPSAMPLE = UPSAMPLE_MODES[0]
 
 #: The teacher's own block as an option ("keep this block as it is"): NSR 0
 #: by construction, the teacher's weights, frozen during BKD.
@@ -103,12 +108,20 @@ def channel_dim(shape: Sequence[int]) -> int:
     return -1 if layout_of(shape) == 'tokens' else 1
 
 
-def infer_stride(in_shape: Sequence[int], out_shape: Sequence[int]) -> int:
-    """Integer spatial reduction from a (C, H, W) input to output; 1 for a
-    token block, which keeps its L.
+def infer_scale(in_shape: Sequence[int],
+                out_shape: Sequence[int]) -> Tuple[int, int]:
+    """``(stride, upsample)`` of a block from its input and output shapes.
+
+    A (C, H, W) block either keeps or reduces the resolution (``stride`` =
+    the input height over the output height, rounded, at least 1;
+    ``upsample`` 1) or upsamples by one integer factor ``s`` >= 2 in H and
+    W (output ``s * H`` x ``s * W``: ``(1, s)``). A token block keeps its L:
+    ``(1, 1)``.
 
     Raises:
-        SearchSpaceError: the layouts differ, or a token block changes L.
+        SearchSpaceError: the layouts differ, a token block changes L, or
+            the output is larger than the input but not by one integer
+            factor in H and W.
     """
     if layout_of(in_shape) != layout_of(out_shape):
         raise SearchSpaceError(
@@ -119,10 +132,30 @@ def infer_stride(in_shape: Sequence[int], out_shape: Sequence[int]) -> int:
             raise SearchSpaceError(
                 f'a token block keeps its sequence length L, got (L, C) '
                 f'{tuple(in_shape)} -> {tuple(out_shape)}')
-        return 1
-    in_h, out_h = in_shape[-2], out_shape[-2]
-    stride = max(1, round(in_h / out_h))
-    return stride
+        return 1, 1
+    (in_h, in_w), (out_h, out_w) = in_shape[-2:], out_shape[-2:]
+    if out_h > in_h or out_w > in_w:
+        scale = out_h // in_h
+        if scale < 2 or (out_h, out_w) != (scale * in_h, scale * in_w):
+            raise SearchSpaceError(
+                f'a block that upsamples must do so by one integer factor s '
+                f'in H and W (output s*H x s*W), got (C, H, W) '
+                f'{tuple(in_shape)} -> {tuple(out_shape)}; cut at a module '
+                f'whose output is s times its input in both, or keeps or '
+                f'reduces the resolution')
+        return 1, scale
+    return max(1, round(in_h / out_h)), 1
+
+
+def infer_stride(in_shape: Sequence[int], out_shape: Sequence[int]) -> int:
+    """Integer spatial reduction from a (C, H, W) input to output (1 for a
+    block that upsamples, see :func:`infer_scale`); 1 for a token block,
+    which keeps its L.
+
+    Raises:
+        SearchSpaceError: see :func:`infer_scale`.
+    """
+    return infer_scale(in_shape, out_shape)[0]
 
 
 def build_option(option: dict,
@@ -137,7 +170,8 @@ def build_option(option: dict,
     Args:
         option (dict): Option description, e.g. ``dict(type='MBConv',
             kernel=5)``; ``in_channels``/``out_channels``/``stride`` come from
-            the teacher shapes.
+            the teacher shapes (:func:`infer_scale`; a block that upsamples
+            takes the key ``upsample``, see :func:`build_block`).
         in_shape (Sequence[int]): (C, H, W) the teacher block receives, or
             (L, C) for a token block.
         out_shape (Sequence[int]): (C, H, W) or (L, C) the teacher block
@@ -156,8 +190,12 @@ def build_option(option: dict,
                 f'block {block!r} option {index} is the teacher option: '
                 f'it is built from the teacher block, which was not given')
         return copy.deepcopy(teacher_block)
+    try:
+        stride, upsample = infer_scale(in_shape, out_shape)
+    except SearchSpaceError as e:
+        raise SearchSpaceError(f'block {block!r}: {e}') from None
     module = build_block(option, channels_of(in_shape), channels_of(out_shape),
-                         infer_stride(in_shape, out_shape), block, index)
+                         stride, block, index, upsample)
     if check:
         try:
             out = _dummy_forward(module, in_shape)
@@ -180,24 +218,54 @@ def build_block(option: dict,
                 out_channels: int,
                 stride: int,
                 block: str = '?',
-                index: int = -1) -> nn.Module:
+                index: int = -1,
+                upsample: int = 1) -> nn.Module:
     """Build one option module from channels and stride (no shape check).
 
-    Errors (unknown type or key, bad value) become one line naming the block
-    and the option.
+    For a block that upsamples by ``upsample`` = s >= 2 (``stride`` 1),
+    every option family works: the option is built with stride 1 at the
+    input resolution and wrapped in an :class:`UpsampleBlock` whose
+    upsampler the option's key ``upsample`` chooses (one of
+    :data:`UPSAMPLE_MODES`; default 'pixel_shuffle', EDSR's sub-pixel
+    upsampler: the option outputs ``out_channels * s**2`` channels, then
+    ``nn.PixelShuffle(s)``; 'nearest' / 'bilinear': the option outputs
+    ``out_channels``, then ``nn.Upsample``). A list value
+    (``upsample=['pixel_shuffle', 'nearest']``) is a grid axis like any
+    other key.
+
+    Errors (unknown type or key, bad value, ``upsample`` on a block that
+    does not upsample) become one line naming the block and the option.
     """
     cfg = dict(option)
+    mode = cfg.pop('upsample', None)
+    if upsample > 1 and stride != 1:
+        raise SearchSpaceError(
+            f'block {block!r}: a block that upsamples x{upsample} has stride '
+            f'1, got stride={stride}')
+    if upsample == 1 and mode is not None:
+        raise SearchSpaceError(
+            f'block {block!r} option {index} {option}: the key upsample is '
+            f'for a block whose output is larger than its input; this one '
+            f'keeps or reduces the resolution (stride {stride}): remove it')
+    if upsample > 1:
+        mode = DEFAULT_UPSAMPLE if mode is None else mode
+        if mode not in UPSAMPLE_MODES:
+            raise SearchSpaceError(
+                f'block {block!r} option {index} {option}: upsample='
+                f'{mode!r}; use one of {list(UPSAMPLE_MODES)}')
+        out_channels = upsample_channels(out_channels, upsample, mode)
     cfg.update(
         _scope_='mmdonna',
         in_channels=in_channels,
         out_channels=out_channels,
         stride=stride)
     try:
-        return MODELS.build(cfg)
+        module = MODELS.build(cfg)
     except (TypeError, ValueError, KeyError) as e:
         msg = str(e).strip('\'"').splitlines()[0]
         raise SearchSpaceError(f'block {block!r} option {index} {option} '
                                f'cannot be built: {msg}') from None
+    return UpsampleBlock(module, upsample, mode) if upsample > 1 else module
 
 
 @torch.no_grad()

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from mmdonna.search_space import ElasticMBConv, build_option, is_teacher_option
-from mmdonna.search_space.builder import SearchSpaceError
+from mmdonna.search_space.builder import SearchSpaceError, infer_scale
 from .frozen_block import FrozenBlock
 
 
@@ -43,6 +43,12 @@ class BlockOptions(nn.Module):
         # option index -> (module index, elastic sub-block or None)
         self.route: List[Tuple[int, Optional[dict]]] = []
         groups = {}
+        upsample = infer_scale(in_shape, out_shape)[1]
+        if weight_sharing and upsample > 1:
+            raise SearchSpaceError(
+                f'block {path!r} upsamples x{upsample}: weight_sharing is '
+                f'for blocks that keep or reduce the resolution; set '
+                f'weight_sharing=False for it')
         if weight_sharing:
             for i, o in enumerate(self.options):
                 if o['type'] == 'MBConv' and o.get('expand', 6) > 1:
