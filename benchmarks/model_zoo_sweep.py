@@ -6,7 +6,7 @@ Each entry takes a stock config's ``model`` (from the installed package,
 channels and layers, no pretrained weights, few classes) and puts it in one
 of the project's generated-data configs for its task (the upscaled digits,
 the generated shapes in COCO format, the scikit-image restoration patches),
-with a ``donna`` section of 2 cut points from the entry's table and budgets
+with a ``donna`` section of the entry's 2 (edsr: 3) cut points and budgets
 of a few steps: a teacher trained for 2 iterations, 2 BKD steps, the library
 on 2 held-out batches, a LUT of 1 timed run per block (ONNX Runtime), a
 small NSGA-II, hardware in the loop, the rerank, the export and 2 finetuning
@@ -189,7 +189,8 @@ ENTRIES: Dict[str, dict] = dict(
     edsr=_e(
         'sr',
         'mmagic::edsr/edsr_x2c64b16_1xb16-300k_div2k.py',
-        ['generator.body.0', 'generator.body.1'],
+        # the upsampler too: a cut point whose output is 2x its input
+        ['generator.body.0', 'generator.body.1', 'generator.upsample'],
         generator=dict(mid_channels=16, num_blocks=2)),
     rdn=_e(
         'sr',

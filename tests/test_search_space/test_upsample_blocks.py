@@ -199,3 +199,22 @@ def test_donna_backbone_builds_the_same_upsampling_module():
 def test_build_block_refuses_a_stride_with_upsampling():
     with pytest.raises(SearchSpaceError, match='has stride 1, got stride=2'):
         build_block(FAMILIES[0], 16, 16, 2, 'g.up', 0, upsample=2)
+
+
+@pytest.mark.parametrize('mode', UPSAMPLE_MODES)
+def test_onnx_export_of_an_upsampling_option_matches_torch(mode):
+    import onnxruntime as ort
+
+    from mmdonna.latency import export_onnx
+    module = build_option(
+        dict(type='DWSepBlock', upsample=mode), (16, 8, 8), (16, 16, 16),
+        'g.up', 0).eval()
+    session = ort.InferenceSession(
+        export_onnx(module, (1, 16, 8, 8)), providers=['CPUExecutionProvider'])
+    x = torch.randn(1, 16, 8, 8)
+    (got, ) = session.run(None, {'input': x.numpy()})
+    with torch.no_grad():
+        want = module(x)
+    assert got.shape == (1, 16, 16, 16)
+    torch.testing.assert_close(
+        torch.from_numpy(got), want, atol=1e-4, rtol=1e-4)
