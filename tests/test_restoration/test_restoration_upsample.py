@@ -7,6 +7,7 @@ the one of the module they run."""
 import copy
 
 import numpy as np
+import pytest
 import torch
 from mmengine.dataset import pseudo_collate
 from mmengine.optim import build_optim_wrapper
@@ -17,8 +18,9 @@ from mmdonna.export.subnet_export import (arch_spec, assemble_weights,
 from mmdonna.latency import FlopsEstimator
 from mmdonna.library.scoring import module_cost
 from mmdonna.registry import DATASETS, MODELS
-from mmdonna.search_space import UpsampleBlock
+from mmdonna.search_space import UPSAMPLE_MODES, UpsampleBlock
 from mmdonna.stages import supernet_model
+from mmdonna.stages.validate import DonnaConfigError, validate_config
 from .utils import TINY_OPTIONS, random_teacher_checkpoint, tiny_donna_config
 
 PATHS = ['generator.body.0', 'generator.body.1', 'generator.upsample']
@@ -129,3 +131,34 @@ def test_edsr_upsampler_cut_point_trains_assembles_and_exports(tmp_path):
     flops = FlopsEstimator().measure(
         model.export_option(PATHS[2], 1), (1, *up.in_shape))
     assert flops['ok'] and flops['flops'] == costs[1]['flops']
+
+
+@pytest.mark.parametrize('scale', [2, 1.5])
+def test_config_check_takes_integer_upsampling_and_refuses_others(
+        scale, tmp_path):
+    """SRCNN's first module is a bicubic ``nn.Upsample`` of the image
+    (3 channels, no weights): at x2 a cut point like any other, at x1.5
+    (32 -> 48 px) refused by the config check in one line."""
+    ckpt = random_teacher_checkpoint('sr', str(tmp_path / 'teacher.pth'))
+    cfg = tiny_donna_config('sr', ckpt)
+    cfg.model.generator = dict(
+        type='SRCNNNet', channels=(3, 16, 8, 3), upscale_factor=scale)
+    cfg.donna.blocks = [
+        dict(
+            path='generator.img_upsampler',
+            options=[dict(type='DWSepBlock', upsample=list(UPSAMPLE_MODES))]),
+        dict(path='generator.conv2', options=TINY_OPTIONS[:1]),
+    ]
+    if scale == 2:
+        validate_config(cfg)
+        init_default_scope('mmagic')
+        block = MODELS.build(supernet_model(cfg)).space.blocks[0]
+        assert (block.in_shape, block.out_shape) == ((3, 32, 32), (3, 64, 64))
+        assert len(block.options) == 4  # 3 upsamplers and the teacher
+        return
+    with pytest.raises(DonnaConfigError) as e:
+        validate_config(cfg)
+    msg = str(e.value)
+    assert '\n' not in msg
+    assert "donna.blocks[0].path='generator.img_upsampler'" in msg
+    assert '(3, 32, 32) -> (3, 48, 48)' in msg and 'integer factor' in msg
