@@ -11,10 +11,12 @@ from mmengine.utils import ProgressBar
 from torch import nn
 
 from mmdonna import formats
-from mmdonna.search_space import SearchSpace, build_option, get_submodule
+from mmdonna.search_space import (BlockSpec, SearchSpace, build_option,
+                                  get_submodule)
 from mmdonna.supernet.arch_model import build_arch_model
 from mmdonna.supernet.latency_forward import LatencyForward
 from mmdonna.utils import atomic_write_json, config_hash, load_json_artifact
+from mmdonna.utils.block_capture import with_extra_inputs
 from mmdonna.utils.io import ArtifactError
 from mmdonna.utils.model_call import latency_scope
 from .base_latency_estimator import BaseLatencyEstimator
@@ -42,11 +44,32 @@ def _sample_distinct(space: SearchSpace, rng: np.random.Generator, k: int,
     return codes
 
 
+def _timed_block(teacher: nn.Module,
+                 spec: BlockSpec,
+                 index: Optional[int] = None) -> nn.Module:
+    """The teacher's block (``index`` None) or a fresh option ``index`` of
+    ``spec``, as a one-input module: the block's other inputs are bound
+    (:func:`with_extra_inputs`)."""
+    block = get_submodule(teacher, spec.path)
+    if index is not None:
+        block = build_option(
+            spec.options[index],
+            spec.in_shape,
+            spec.out_shape,
+            spec.path,
+            index,
+            check=False,
+            teacher_block=block)
+    return with_extra_inputs(block, spec.extra_inputs)
+
+
 class LatencyLUT:
     """Latency of every option of every block on one target.
 
     Each option is measured alone at the exact input shape it sees inside the
-    network (batch 1 + ``BlockSpec.in_shape``); an entry is keyed by
+    network (batch 1 + ``BlockSpec.in_shape``; a block called with other
+    inputs too gets the probe's ``BlockSpec.extra_inputs``, constants of
+    the exported graph); an entry is keyed by
     (target id, backend, input shape, option). An architecture's latency is
     predicted as ``offset + scale * sum_b lut[b][code_b]``:
 
@@ -452,21 +475,13 @@ class LatencyLUT:
                  b) in enumerate(zip(self.space.blocks, self.data['blocks'])):
             shape = tuple(b['in_shape'])
             if todo(b['teacher']):
-                tasks.append(
-                    (('blocks', bi, 'teacher'),
-                     lambda p=spec.path: get_submodule(teacher, p), shape))
+                tasks.append((('blocks', bi, 'teacher'),
+                              lambda s=spec: _timed_block(teacher, s), shape))
             for i, r in enumerate(b['options']):
                 if todo(r):
                     tasks.append(
                         (('blocks', bi, 'options',
-                          i), lambda s=spec, i=i: build_option(
-                              s.options[i],
-                              s.in_shape,
-                              s.out_shape,
-                              s.path,
-                              i,
-                              check=False,
-                              teacher_block=get_submodule(teacher, s.path)),
+                          i), lambda s=spec, i=i: _timed_block(teacher, s, i),
                          shape))
         if todo(self.data['teacher']):
             tasks.append((('teacher', ), lambda: LatencyForward(teacher),

@@ -13,6 +13,7 @@ from mmdonna import formats
 from mmdonna.distill.nsr_loss import NSRAccumulator
 from mmdonna.search_space.builder import channel_dim
 from mmdonna.utils import atomic_write_json, config_hash, load_json_artifact
+from mmdonna.utils.block_capture import ExtraInputs, with_extra_inputs
 from mmdonna.utils.bn_calibration import (bn_estimation, bn_layers, bn_state,
                                           load_bn_state)
 from mmdonna.utils.complexity import complexity
@@ -22,11 +23,15 @@ from .block_library import BlockLibrary
 PARTIAL_FORMAT = formats.BLOCK_LIBRARY_PARTIAL
 
 
-def module_cost(module: nn.Module, in_shape) -> dict:
-    """Params and FLOPs of ``module`` at input (C, H, W) or (L, C), by
-    mmengine's complexity analysis (fused attention counted,
+def module_cost(module: nn.Module,
+                in_shape,
+                extra: Optional[ExtraInputs] = None) -> dict:
+    """Params and FLOPs of ``module`` at input (C, H, W) or (L, C) (and the
+    block's other inputs ``extra``, batch 1), by mmengine's complexity
+    analysis (fused attention counted,
     :func:`mmdonna.utils.complexity.complexity`)."""
-    return complexity(module, (torch.zeros(1, *in_shape), ))
+    return complexity(
+        with_extra_inputs(module, extra), (torch.zeros(1, *in_shape), ))
 
 
 def _unwrap(model):
@@ -103,7 +108,8 @@ def recalibrate_options(model,
                 key = f'{path}:{j}'
                 load_bn_state(module, states[key])
                 with bn_estimation(module, reset=False):
-                    model.block_options(path)(feats[path][0], j)
+                    model.block_options(path)(feats[path][0], j,
+                                              feats[path].extra)
                 states[key] = bn_state(module)
             n += 1
     finally:
@@ -213,10 +219,11 @@ def score_block_library(
             feats = model.teacher_features(data['inputs'])
             for b in space.blocks:
                 x, y = feats[b.path]
+                extra = feats[b.path].extra
                 options = model.block_options(b.path)
                 for j in range(len(options)):
                     _use_bn(model, b.path, j, states)
-                    acc[b.path][j].update(options(x, j), y)
+                    acc[b.path][j].update(options(x, j, extra), y)
             state['accumulators'] = {
                 p: [a.state_dict() for a in acc[p]]
                 for p in space.paths
@@ -237,7 +244,7 @@ def score_block_library(
         entries = []
         for j, opt in enumerate(b.options):
             _use_bn(model, b.path, j, states)
-            cost = module_cost(options.export(j), b.in_shape)
+            cost = module_cost(options.export(j), b.in_shape, b.extra_inputs)
             entries.append(
                 dict(
                     option=opt,
@@ -247,7 +254,8 @@ def score_block_library(
         blocks[b.path] = dict(
             in_shape=list(b.in_shape),
             out_shape=list(b.out_shape),
-            teacher=module_cost(model.teacher_block(b.path), b.in_shape),
+            teacher=module_cost(
+                model.teacher_block(b.path), b.in_shape, b.extra_inputs),
             options=entries)
     library = BlockLibrary(
         space,

@@ -14,7 +14,8 @@ from .option_sets import OPTION_SETS, option_set, register_option_set
 from .rca_block import RCABlock
 from .res_block import ResBlock
 from .search_space import SearchSpace
-from .token_blocks import TokenAttention, TokenMLP
+from .token_blocks import (TokenAttention, TokenConvMixer, TokenMLP,
+                           TokenWindowAttention)
 from .upsample_block import UPSAMPLE_MODES, UpsampleBlock
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     'shape_of', 'EDSRBlock', 'DWSepBlock', 'RCABlock', 'MDTABlock',
     'TEACHER_OPTION', 'is_teacher_option', 'with_teacher_option',
     'OPTION_SETS', 'option_set', 'register_option_set', 'TokenAttention',
-    'TokenMLP', 'layout_of', 'channels_of', 'channel_dim', 'infer_scale',
-    'UpsampleBlock', 'UPSAMPLE_MODES'
+    'TokenMLP', 'TokenWindowAttention', 'TokenConvMixer', 'layout_of',
+    'channels_of', 'channel_dim', 'infer_scale', 'UpsampleBlock',
+    'UPSAMPLE_MODES'
 ]

@@ -2,6 +2,8 @@
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
+from mmdonna.utils.block_capture import ExtraInputs
+
 
 @dataclass
 class BlockSpec:
@@ -17,6 +19,11 @@ class BlockSpec:
             produces.
         weight_sharing (bool): Train elastic options of this block with shared
             weights. Defaults to False.
+        extra_inputs (ExtraInputs): What the teacher block is called with
+            besides its main input, as the shape probe (batch 1) saw it
+            (a Swin block's ``hw_shape``); every option gets it. Serialised
+            by :meth:`ExtraInputs.describe` (a space read back from JSON
+            keeps non-tensor values only). Defaults to none.
     """
     path: str
     options: List[dict]
@@ -24,6 +31,7 @@ class BlockSpec:
     out_shape: Optional[Tuple[int, ...]] = None
     weight_sharing: bool = False
     extra: dict = field(default_factory=dict)
+    extra_inputs: ExtraInputs = field(default_factory=ExtraInputs.none)
 
     @property
     def layout(self) -> str:
@@ -32,12 +40,15 @@ class BlockSpec:
         return layout_of(self.in_shape)
 
     def to_dict(self) -> dict:
-        return dict(
+        d = dict(
             path=self.path,
             options=[dict(o) for o in self.options],
             in_shape=list(self.in_shape) if self.in_shape else None,
             out_shape=list(self.out_shape) if self.out_shape else None,
             weight_sharing=self.weight_sharing)
+        if not self.extra_inputs.empty:  # one-input blocks: as before
+            d['extra_inputs'] = self.extra_inputs.describe()
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> 'BlockSpec':
@@ -46,4 +57,5 @@ class BlockSpec:
             options=[dict(o) for o in d['options']],
             in_shape=tuple(d['in_shape']) if d.get('in_shape') else None,
             out_shape=tuple(d['out_shape']) if d.get('out_shape') else None,
-            weight_sharing=bool(d.get('weight_sharing', False)))
+            weight_sharing=bool(d.get('weight_sharing', False)),
+            extra_inputs=ExtraInputs.from_description(d.get('extra_inputs')))

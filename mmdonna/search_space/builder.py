@@ -8,6 +8,8 @@ import torch
 from torch import nn
 
 from mmdonna.registry import MODELS
+from mmdonna.utils.block_capture import ExtraInputs
+from .extra_inputs import ignore_extra_inputs
 from .upsample_block import UPSAMPLE_MODES, UpsampleBlock, upsample_channels
 
 
@@ -164,7 +166,8 @@ def build_option(option: dict,
                  block: str = '?',
                  index: int = -1,
                  check: bool = True,
-                 teacher_block: Optional[nn.Module] = None) -> nn.Module:
+                 teacher_block: Optional[nn.Module] = None,
+                 extra: Optional[ExtraInputs] = None) -> nn.Module:
     """Build one student option for a block and check its output shape.
 
     Args:
@@ -183,6 +186,8 @@ def build_option(option: dict,
         teacher_block (nn.Module, optional): The teacher's block; the
             teacher option (:data:`TEACHER_OPTION`) is a copy of it.
             Defaults to None.
+        extra (ExtraInputs, optional): The block's other inputs (batch 1),
+            passed to the dummy forward. Defaults to None (none).
     """
     if is_teacher_option(option):
         if teacher_block is None:
@@ -198,7 +203,7 @@ def build_option(option: dict,
                          stride, block, index, upsample)
     if check:
         try:
-            out = _dummy_forward(module, in_shape)
+            out = _dummy_forward(module, in_shape, extra)
         except (RuntimeError, ValueError) as e:
             msg = str(e).strip().splitlines()[0]
             raise SearchSpaceError(
@@ -235,6 +240,10 @@ def build_block(option: dict,
 
     Errors (unknown type or key, bad value, ``upsample`` on a block that
     does not upsample) become one line naming the block and the option.
+
+    A family that does not use a block's extra inputs gets
+    :func:`ignore_extra_inputs` (it is called ``option(x, *extra)`` like the
+    teacher block and runs on ``x``).
     """
     cfg = dict(option)
     mode = cfg.pop('upsample', None)
@@ -265,15 +274,20 @@ def build_block(option: dict,
         msg = str(e).strip('\'"').splitlines()[0]
         raise SearchSpaceError(f'block {block!r} option {index} {option} '
                                f'cannot be built: {msg}') from None
-    return UpsampleBlock(module, upsample, mode) if upsample > 1 else module
+    if upsample > 1:
+        module = UpsampleBlock(module, upsample, mode)
+    return ignore_extra_inputs(module)
 
 
 @torch.no_grad()
-def _dummy_forward(module: nn.Module, in_shape: Sequence[int]) -> torch.Tensor:
+def _dummy_forward(module: nn.Module,
+                   in_shape: Sequence[int],
+                   extra: Optional[ExtraInputs] = None) -> torch.Tensor:
     was_training = module.training
     module.eval()
+    extra = extra or ExtraInputs.none()
     try:
-        return module(torch.zeros(1, *in_shape))
+        return extra.call(module, torch.zeros(1, *in_shape))
     finally:
         module.train(was_training)
 

@@ -65,6 +65,19 @@ OPTION_SETS: Dict[str, List[dict]] = dict(
         dict(type='TokenAttention', num_heads=[1, 2], mlp_ratio=[2, 4]),
         dict(type='TokenMLP', mlp_ratio=[1, 2]),
     ],
+    # Token blocks on a grid (a Swin block, called ``block(x, hw_shape)``):
+    # window attention over heads x window sizes (the teacher's window and
+    # the whole small map), a depthwise-conv mixer over kernels (the cheap
+    # spatial mixing) and the MLP-only layer (7 options).
+    window_tokens=[
+        dict(
+            type='TokenWindowAttention',
+            num_heads=[1, 2],
+            window_size=[2, 4],
+            mlp_ratio=2),
+        dict(type='TokenConvMixer', kernel=[3, 5], mlp_ratio=2),
+        dict(type='TokenMLP', mlp_ratio=2),
+    ],
 )
 
 

@@ -7,6 +7,8 @@ from torch import nn
 
 from mmdonna.search_space import ElasticMBConv, build_option, is_teacher_option
 from mmdonna.search_space.builder import SearchSpaceError, infer_scale
+from mmdonna.search_space.extra_inputs import ignore_extra_inputs
+from mmdonna.utils.block_capture import ExtraInputs
 from .frozen_block import FrozenBlock
 
 
@@ -26,6 +28,9 @@ class BlockOptions(nn.Module):
         teacher_block (nn.Module, optional): The teacher's block: the
             teacher option (``dict(type='Teacher')``) is a frozen copy of
             it. Defaults to None.
+        extra (ExtraInputs, optional): The block's other inputs (batch 1)
+            for the build-time shape check; the options are called with the
+            batch's own in :meth:`forward`. Defaults to None (none).
     """
 
     def __init__(self,
@@ -34,7 +39,8 @@ class BlockOptions(nn.Module):
                  in_shape: Tuple[int, ...],
                  out_shape: Tuple[int, ...],
                  weight_sharing: bool = False,
-                 teacher_block: Optional[nn.Module] = None):
+                 teacher_block: Optional[nn.Module] = None,
+                 extra: Optional[ExtraInputs] = None):
         super().__init__()
         self.path = path
         self.options = [dict(o) for o in options]
@@ -100,7 +106,7 @@ class BlockOptions(nn.Module):
                 self.route.append((len(self.choices) - 1, None))
             else:
                 self.choices.append(
-                    build_option(o, in_shape, out_shape, path, i))
+                    build_option(o, in_shape, out_shape, path, i, extra=extra))
                 self.route.append((len(self.choices) - 1, None))
         if weight_sharing:  # check every elastic sub-block's shape once
             for i in elastic_of:
@@ -124,12 +130,17 @@ class BlockOptions(nn.Module):
             i for i, o in enumerate(self.options) if not is_teacher_option(o)
         ]
 
-    def forward(self, x: torch.Tensor, index: int) -> torch.Tensor:
+    def forward(self,
+                x: torch.Tensor,
+                index: int,
+                extra: Optional[ExtraInputs] = None) -> torch.Tensor:
+        """Option ``index`` on ``x`` and the block's other inputs
+        ``extra`` (as the teacher block got them)."""
         mod_idx, active = self.route[index]
         module = self.choices[mod_idx]
         if active is not None:
             module.set_active(**active)
-        return module(x)
+        return (extra or ExtraInputs.none()).call(module, x)
 
     def option_modules(self, index: int) -> List[nn.Module]:
         """Modules whose parameters option ``index`` uses."""
@@ -140,7 +151,7 @@ class BlockOptions(nn.Module):
         mod_idx, active = self.route[index]
         module = self.choices[mod_idx]
         if active is not None:
-            return module.export(**active)
+            return ignore_extra_inputs(module.export(**active))
         if isinstance(module, FrozenBlock):
             return module.export()
         return copy.deepcopy(module)

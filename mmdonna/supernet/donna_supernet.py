@@ -40,6 +40,16 @@ def check_component(teacher: nn.Module, paths: Sequence[str],
             f'model.component={component!r}; cut inside it, e.g. {valid}')
 
 
+def _blocks_hint(module: nn.Module, path: str) -> str:
+    """'; cut at its blocks, e.g. <path>.blocks.0' for a module holding a
+    list of blocks (a Swin stage), else ''."""
+    for name, child in module.named_children():
+        if isinstance(child, (nn.ModuleList, nn.Sequential)) and len(child):
+            target = f'{path}.{name}.0'
+            return f'; it holds blocks: cut at one of them, e.g. {target!r}'
+    return ''
+
+
 @MODELS.register_module()
 class DonnaSupernet(BaseModel):
     """A frozen teacher plus the student options of every block.
@@ -151,13 +161,12 @@ class DonnaSupernet(BaseModel):
             x, y = feats[b.path]
             where = f'model.blocks[{i}].path={b.path!r}'
             in_shape = shape_of(x, where, 'receives')
-            if probe.num_inputs[b.path] != 1:
+            try:
+                out_shape = shape_of(y, where)
+            except SearchSpaceError as e:
                 raise SearchSpaceError(
-                    f'{where} takes {probe.num_inputs[b.path]} inputs: cut '
-                    f'points must take one tensor (an option replaces '
-                    f'the module and gets only that); cut at a module '
-                    f'called with one feature map or token sequence')
-            out_shape = shape_of(y, where)
+                    f'{e}{_blocks_hint(self._modules_at[b.path], b.path)}'
+                ) from None
             try:
                 infer_stride(in_shape, out_shape)
             except SearchSpaceError as e:
@@ -168,7 +177,8 @@ class DonnaSupernet(BaseModel):
                     b.options,
                     in_shape=in_shape,
                     out_shape=out_shape,
-                    weight_sharing=b.weight_sharing))
+                    weight_sharing=b.weight_sharing,
+                    extra_inputs=feats[b.path].extra))
         order = probe.order
         if order != space.paths:
             raise SearchSpaceError(
@@ -179,7 +189,8 @@ class DonnaSupernet(BaseModel):
         self.students = nn.ModuleDict({
             _key(b.path):
             BlockOptions(b.path, b.options, b.in_shape, b.out_shape,
-                         b.weight_sharing, self._modules_at[b.path])
+                         b.weight_sharing, self._modules_at[b.path],
+                         b.extra_inputs)
             for b in self.space.blocks
         })
         self.train_options = train_options
@@ -222,8 +233,9 @@ class DonnaSupernet(BaseModel):
             self,
             inputs: torch.Tensor,
             data_samples: Optional[list] = None) -> Dict[str, tuple]:
-        """{path: (block input, block output)} from one teacher pass that
-        stops after the last cut point."""
+        """{path: BlockIO(block input, block output)} from one teacher pass
+        that stops after the last cut point; ``BlockIO.extra`` holds the
+        block's other inputs, which its options get too."""
         return self.capture(inputs, data_samples)
 
     def _train_indices(self, trainable: List[int],
@@ -245,14 +257,17 @@ class DonnaSupernet(BaseModel):
         self._step += 1
         losses = {}
         for i, block in enumerate(self.space.blocks):
-            x, y = feats[block.path]
+            io = feats[block.path]
+            x, y = io
             options = self.block_options(block.path)
             trainable = options.trainable
             if not trainable:  # only the teacher option: nothing to learn
                 continue
             idxs = self._train_indices(trainable, rng)
             dim = channel_dim(block.in_shape)
-            loss = sum(nsr(options(x, j), y, self.nsr_form, dim) for j in idxs)
+            loss = sum(
+                nsr(options(x, j, io.extra), y, self.nsr_form, dim)
+                for j in idxs)
             losses[f'loss_block{i}'] = self.loss_weight * loss / len(idxs)
         return losses
 

@@ -1,5 +1,5 @@
 """Capture the inputs and outputs of teacher blocks with forward hooks."""
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional
 
 import torch
 from torch import nn
@@ -12,8 +12,104 @@ class _StopForward(Exception):
     skipped."""
 
 
+class ExtraInputs(NamedTuple):
+    """What a cut point is called with besides its main (first) input:
+    the other positional arguments and the keyword arguments (a Swin block's
+    ``hw_shape``, a mask tensor, ...). Every option of the block is called
+    ``option(x, *args, **kwargs)``, as the teacher calls the block."""
+    args: tuple
+    kwargs: dict
+
+    @classmethod
+    def none(cls) -> 'ExtraInputs':
+        return cls((), {})
+
+    @property
+    def empty(self) -> bool:
+        return not self.args and not self.kwargs
+
+    def call(self, module: nn.Module, x: torch.Tensor):
+        """``module(x, *args, **kwargs)``."""
+        return module(x, *self.args, **self.kwargs)
+
+    def describe(self) -> dict:
+        """A JSON description (tensors by shape and dtype); it keys the
+        search space's fingerprint, so a block called with another
+        ``hw_shape`` is another block."""
+        return dict(
+            args=[_describe(a) for a in self.args],
+            kwargs={
+                k: _describe(v)
+                for k, v in self.kwargs.items()
+            })
+
+    @classmethod
+    def from_description(cls, d: Optional[dict]) -> 'ExtraInputs':
+        """The inverse of :meth:`describe` for non-tensor values (tuples
+        come back as lists); a tensor stays its description."""
+        if not d:
+            return cls.none()
+        return cls(tuple(d.get('args', ())), dict(d.get('kwargs', {})))
+
+
+def _describe(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return dict(tensor=list(value.shape), dtype=str(value.dtype))
+    if isinstance(value, (tuple, list)):
+        return [_describe(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _describe(v) for k, v in value.items()}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return repr(value)
+
+
+class BlockIO(tuple):
+    """``(block input, block output)`` of one cut point, with the rest of
+    its call in :attr:`extra` (:class:`ExtraInputs`)."""
+
+    def __new__(cls, x, y, extra: Optional[ExtraInputs] = None):
+        self = super().__new__(cls, (x, y))
+        self.extra = extra if extra is not None else ExtraInputs.none()
+        return self
+
+
+class WithExtraInputs(nn.Module):
+    """``forward(x) = module(x, *extra.args, **extra.kwargs)``: one option
+    or teacher block as a one-input module (ONNX export and timing of a
+    single block, FLOPs); non-tensor extras become constants of the
+    exported graph.
+
+    Args:
+        module (nn.Module): The block.
+        extra (ExtraInputs): Its other inputs (batch 1).
+    """
+
+    def __init__(self, module: nn.Module, extra: ExtraInputs):
+        super().__init__()
+        self.module = module
+        self.extra = extra
+        self.train(module.training)
+
+    def forward(self, x: torch.Tensor):
+        return self.extra.call(self.module, x)
+
+
+def with_extra_inputs(module: nn.Module,
+                      extra: Optional[ExtraInputs]) -> nn.Module:
+    """``module`` itself when ``extra`` is empty, else
+    :class:`WithExtraInputs`."""
+    if extra is None or extra.empty:
+        return module
+    return WithExtraInputs(module, extra)
+
+
 class BlockCapture:
-    """Run a model and return ``{path: (block input, block output)}``.
+    """Run a model and return ``{path: BlockIO(input, output)}``.
+
+    The input is the block's first positional argument (its main input,
+    whose shape defines the block); every other argument, positional or
+    keyword, is kept in ``BlockIO.extra`` and passed to the options.
 
     The model stops as soon as every module has run (the rest of the
     network, e.g. a detector's RPN and RoI head, is skipped); ``order`` is
@@ -28,14 +124,12 @@ class BlockCapture:
         self.model = model
         self.modules = modules
 
-    def __call__(
-        self,
-        inputs: torch.Tensor,
-        data_samples: Optional[list] = None
-    ) -> Dict[str, Tuple[torch.Tensor, ...]]:
+    def __call__(self,
+                 inputs: torch.Tensor,
+                 data_samples: Optional[list] = None) -> Dict[str, BlockIO]:
         """Run the model in tensor mode (with the data samples its head
         needs, see :func:`tensor_call`) until every module has run."""
-        record: Dict[str, Tuple[torch.Tensor, torch.Tensor]] = {}
+        record: Dict[str, BlockIO] = {}
         self.order: List[str] = []
         #: path -> how many inputs (positional and keyword) the module took
         self.num_inputs: Dict[str, int] = {}
@@ -48,9 +142,16 @@ class BlockCapture:
                     raise ValueError(
                         f'cut point {path!r} ran twice in one forward; cut at '
                         f'a module that runs once')
-                inputs = list(args) + list(kwargs.values())
-                record[path] = (inputs[0] if inputs else None, output)
-                self.num_inputs[path] = len(inputs)
+                if args:
+                    x, extra = args[0], ExtraInputs(
+                        tuple(args[1:]), dict(kwargs))
+                else:  # called with keywords only: the first is the input
+                    rest = dict(kwargs)
+                    first = next(iter(rest), None)
+                    x = rest.pop(first) if first is not None else None
+                    extra = ExtraInputs((), rest)
+                record[path] = BlockIO(x, output, extra)
+                self.num_inputs[path] = len(args) + len(kwargs)
                 self.order.append(path)
                 if len(record) == len(self.modules):
                     raise _StopForward

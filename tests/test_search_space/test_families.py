@@ -37,6 +37,11 @@ FAMILIES = {
     'TokenAttention': [dict(),
                        dict(num_heads=4, mlp_ratio=2, act='ReLU')],
     'TokenMLP': [dict(), dict(mlp_ratio=4, act='Swish')],
+    # grid token families (a Swin block, or here a cls token + 4 x 4 grid;
+    # a 3-wide window pads the grid to 6 x 6)
+    'TokenWindowAttention': [dict(),
+                             dict(num_heads=4, window_size=3, mlp_ratio=2)],
+    'TokenConvMixer': [dict(), dict(kernel=5, mlp_ratio=1, act='ReLU')],
 }
 SHAPES = [((16, 8, 8), (16, 8, 8)), ((16, 8, 8), (24, 4, 4))]
 # Restoration bodies keep the resolution: same width, a width change (the
@@ -48,7 +53,11 @@ SHAPES_OF = {
     f: RESTORATION_SHAPES
     for f in ('EDSRBlock', 'DWSepBlock', 'RCABlock', 'MDTABlock')
 }
-SHAPES_OF.update(TokenAttention=TOKEN_SHAPES, TokenMLP=TOKEN_SHAPES)
+SHAPES_OF.update({
+    f: TOKEN_SHAPES
+    for f in ('TokenAttention', 'TokenMLP', 'TokenWindowAttention',
+              'TokenConvMixer')
+})
 
 
 def test_every_registered_family_is_covered():

@@ -16,13 +16,15 @@ SHAPES = {
     'restoration': ((16, 12, 12), (16, 12, 12)),
     # (L, C) token blocks: (N, L, C) in and out
     'tokens': ((17, 16), (17, 16)),
+    # grid token blocks; without hw_shape a cls token + a 4 x 4 grid
+    'window_tokens': ((17, 16), (17, 16)),
 }
 
 
 @pytest.mark.parametrize('name', sorted(OPTION_SETS))
 def test_every_option_of_a_set_builds_and_runs(name):
     options = expand_options(option_set(name))
-    assert len(options) >= (6 if name == 'tokens' else 10)
+    assert len(options) >= (6 if 'tokens' in name else 10)
     in_shape, out_shape = SHAPES[name]
     x = torch.randn(2, *in_shape)
     for i, opt in enumerate(options):
