@@ -62,7 +62,8 @@ def _e(task: str,
        options=None,
        **model) -> dict:
     """An entry; ``options`` (an option set name or a list) replaces the
-    task's :data:`OPTIONS` (a transformer's token blocks take 'tokens')."""
+    task's :data:`OPTIONS` (a transformer's token blocks take 'tokens', a
+    Swin block on its token grid 'window_tokens')."""
     return dict(
         task=task, stock=stock, blocks=blocks, model=model, options=options)
 
@@ -114,7 +115,10 @@ ENTRIES: Dict[str, dict] = dict(
     swin_tiny=_e(
         'cls',
         'mmpretrain::swin_transformer/swin-tiny_16xb64_in1k.py',
-        ['backbone.stages.1', 'backbone.stages.2'],
+        # a Swin stage returns (x, hw_shape): cut at its blocks, called
+        # block(x, hw_shape) on (N, L, C) tokens
+        ['backbone.stages.1.blocks.0', 'backbone.stages.2.blocks.0'],
+        options='window_tokens',
         backbone=dict(
             arch=dict(
                 embed_dims=16, depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 2]),

@@ -39,8 +39,8 @@ FAMILIES = {
     'TokenMLP': [dict(), dict(mlp_ratio=4, act='Swish')],
     # grid token families (a Swin block, or here a cls token + 4 x 4 grid;
     # a 3-wide window pads the grid to 6 x 6)
-    'TokenWindowAttention': [dict(),
-                             dict(num_heads=4, window_size=3, mlp_ratio=2)],
+    'TokenWindowAttention':
+    [dict(), dict(num_heads=4, window_size=3, mlp_ratio=2)],
     'TokenConvMixer': [dict(), dict(kernel=5, mlp_ratio=1, act='ReLU')],
 }
 SHAPES = [((16, 8, 8), (16, 8, 8)), ((16, 8, 8), (24, 4, 4))]

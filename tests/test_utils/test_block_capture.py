@@ -1,6 +1,7 @@
 """BlockCapture on stock mmpretrain classifiers: each cut point's input and
-output, how many inputs it took, the order they ran in, and one-line user
-errors for a module that runs twice or never."""
+output, every other input it took (a Swin block's hw_shape, a Swin stage's
+do_downsample keyword), the order they ran in, and one-line user errors for
+a module that runs twice or never."""
 import pytest
 import torch
 from mmengine.hub import get_config
@@ -39,19 +40,43 @@ def test_inputs_outputs_order_and_input_count():
     x, y = feats['backbone.layer2']
     assert x.shape == (1, 8, 8, 8) and y.shape == (1, 16, 4, 4)
     assert probe.num_inputs == {'backbone.layer1': 1, 'backbone.layer2': 1}
+    assert feats['backbone.layer2'].extra.empty
 
 
-def test_a_swin_stage_takes_three_inputs():
-    model = classifier(
+def swin():
+    return classifier(
         'mmpretrain::_base_/models/swin_transformer/tiny_224.py',
         arch=dict(embed_dims=8, depths=[1, 1, 1, 1], num_heads=[1] * 4),
         img_size=32,
         window_size=2,
         pad_small_map=True)
-    probe, feats = capture(model, ['backbone.stages.1'])
+
+
+def test_a_swin_stage_takes_three_inputs():
+    probe, feats = capture(swin(), ['backbone.stages.1'])
     # stage(x, hw_shape, do_downsample=...)
     assert probe.num_inputs == {'backbone.stages.1': 3}
-    assert feats['backbone.stages.1'][0].dim() == 3  # (N, L, C) tokens
+    io = feats['backbone.stages.1']
+    assert io[0].dim() == 3  # (N, L, C) tokens
+    assert io.extra.args == ((4, 4), )
+    assert io.extra.kwargs == {'do_downsample': False}  # out_after_downsample
+    assert isinstance(io[1], tuple)  # (x, hw_shape): not a cut point
+
+
+def test_swin_blocks_keep_hw_shape_for_their_options():
+    model = swin()
+    paths = ['backbone.stages.1.blocks.0', 'backbone.stages.2.blocks.0']
+    probe, feats = capture(model, paths)
+    for path, hw in zip(paths, [(4, 4), (2, 2)]):
+        io = feats[path]
+        x, y = io  # unpacks as (input, output)
+        assert x.shape == y.shape == (1, hw[0] * hw[1], x.shape[-1])
+        assert io.extra.args == (hw, ) and io.extra.kwargs == {}
+        assert io.extra.describe() == dict(args=[list(hw)], kwargs={})
+        # the block run again with them gives the captured output
+        with torch.no_grad():
+            assert torch.equal(io.extra.call(model.get_submodule(path), x), y)
+    assert probe.num_inputs == dict.fromkeys(paths, 2)
 
 
 @pytest.mark.parametrize('path,words', [
