@@ -21,6 +21,7 @@ from mmdonna.latency.onnx_export import export_onnx
 from mmdonna.library import module_cost, score_block_library
 from mmdonna.registry import MODELS
 from mmdonna.search_space import SearchSpace, SearchSpaceError, option_set
+from mmdonna.supernet.latency_forward import LatencyForward
 from mmdonna.utils.block_capture import with_extra_inputs
 
 PATHS = ['backbone.stages.1.blocks.0', 'backbone.stages.2.blocks.0']
@@ -232,3 +233,16 @@ def test_latency_lut_times_each_option_alone_with_hw_shape(supernet):
         else:  # a 4 x 4 window on the 4 x 4 grid attends over 16 tokens
             assert flops[1] > flops[0]
     assert np.isfinite(lut.predict([0, 0]))
+
+
+def test_an_assembled_swin_exports_whole_to_onnx(supernet):
+    # hardware in the loop and the LUT's calibration time whole networks
+    net = LatencyForward(supernet.assemble([1, 5]).eval())
+    onnx = export_onnx(net, (1, 3, 32, 32))
+    sess = ort.InferenceSession(onnx, providers=['CPUExecutionProvider'])
+    x = torch.randn(1, 3, 32, 32)
+    with torch.no_grad():
+        want = net(x)
+    want = want[-1] if isinstance(want, (tuple, list)) else want
+    got = sess.run(None, {'input': x.numpy()})[-1]
+    np.testing.assert_allclose(got, want.numpy(), rtol=1e-3, atol=1e-4)
