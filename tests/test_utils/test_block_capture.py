@@ -2,13 +2,17 @@
 output, every other input it took (a Swin block's hw_shape, a Swin stage's
 do_downsample keyword), the order they ran in, and one-line user errors for
 a module that runs twice or never."""
+import numpy as np
+import onnxruntime as ort
 import pytest
 import torch
 from mmengine.hub import get_config
 from mmengine.registry import init_default_scope
 
+from mmdonna.latency.onnx_export import export_onnx
 from mmdonna.registry import MODELS
-from mmdonna.utils.block_capture import BlockCapture
+from mmdonna.utils.block_capture import (BlockCapture, ExtraInputs,
+                                         with_extra_inputs)
 
 
 def classifier(cfg: str, **backbone):
@@ -88,3 +92,30 @@ def test_cut_points_that_run_twice_or_never_are_user_errors(path, words):
     with pytest.raises(ValueError, match=words) as e:
         capture(resnet18(), [path, 'backbone.layer3'])
     assert path in str(e.value) and '\n' not in str(e.value)
+
+
+def test_tensor_extras_are_described_by_shape_and_bound_as_constants():
+    # a transformer layer called (x, src_mask=mask): the mask is an extra
+    block = torch.nn.TransformerEncoderLayer(
+        8, 2, 16, dropout=0.0, batch_first=True).eval()
+    mask = torch.randn(5, 5)
+    extra = ExtraInputs((), dict(src_mask=mask))
+    assert extra.describe() == dict(
+        args=[],
+        kwargs=dict(src_mask=dict(tensor=[5, 5], dtype='torch.float32')))
+    back = ExtraInputs.from_description(extra.describe())
+    assert back.describe() == extra.describe()  # the same fingerprint
+    assert ExtraInputs.from_description(None).empty
+    assert with_extra_inputs(block, ExtraInputs.none()) is block
+    bound = with_extra_inputs(block, extra)
+    x = torch.randn(1, 5, 8)
+    # (with grad: torch's no-grad fast path gives NaN with a float mask)
+    want = block(x, src_mask=mask).detach()
+    torch.testing.assert_close(bound(x).detach(), want)
+    assert not torch.allclose(block(x).detach(), want)  # the mask matters
+    # exported with one graph input, the mask a constant of the graph
+    sess = ort.InferenceSession(
+        export_onnx(bound, (1, 5, 8)), providers=['CPUExecutionProvider'])
+    assert [i.name for i in sess.get_inputs()] == ['input']
+    (got, ) = sess.run(None, {'input': x.numpy()})
+    np.testing.assert_allclose(got, want.numpy(), rtol=1e-4, atol=1e-5)
