@@ -41,8 +41,9 @@ def check_component(teacher: nn.Module, paths: Sequence[str],
 
 
 def _blocks_hint(module: nn.Module, path: str) -> str:
-    """'; cut at its blocks, e.g. <path>.blocks.0' for a module holding a
-    list of blocks (a Swin stage), else ''."""
+    """For a module holding a list of blocks (a Swin stage, which returns
+    ``(x, hw_shape)``): where to cut instead (``<path>.blocks.0``); else
+    ''."""
     for name, child in module.named_children():
         if isinstance(child, (nn.ModuleList, nn.Sequential)) and len(child):
             target = f'{path}.{name}.0'
@@ -61,6 +62,12 @@ class DonnaSupernet(BaseModel):
     blocks in the same step. With ``teacher_option`` every block also offers
     the teacher's own block (``dict(type='Teacher')``, last option, frozen):
     the search can keep a block as it is, and the front reaches the teacher.
+
+    A cut point's first input is the block's input (its shape defines the
+    block); its other inputs, positional or keyword (a Swin block is called
+    ``block(x, hw_shape)``), are recorded with it (``BlockIO.extra``, and as
+    the shape probe saw them in ``BlockSpec.extra_inputs``) and every option
+    is called with them (see :mod:`mmdonna.search_space.extra_inputs`).
 
     Args:
         teacher (dict): Config of the teacher model (any mm model whose
