@@ -62,13 +62,16 @@ class _Record(Hook):
 def searched_prefixes(sub_cfg: Config) -> list:
     """State-dict prefixes of the searched blocks inside the student: a cut
     path ``backbone.layer2`` lives at ``backbone.base.layer2.`` of its
-    DonnaBackbone."""
-    component_prefix = sub_cfg.model.student.backbone.library_prefix
-    component = component_prefix.rstrip('.')
-    return [
-        f'{component}.base.{path[len(component_prefix):]}.'
-        for path in sub_cfg.donna_meta['arch']
-    ]
+    component's DonnaBackbone (one per searched component)."""
+    student = sub_cfg.model.student
+    out = []
+    for path in sub_cfg.donna_meta['arch']:
+        comp, rel = path.split('.', 1)
+        if student[comp].get('library_prefix') != comp + '.':
+            raise KeyError(f'{path}: model.student.{comp} is not the '
+                           f'DonnaBackbone of its component')
+        out.append(f'{comp}.base.{rel}.')
+    return out
 
 
 def scratch_checkpoint(subnet_py: str, out: str, seed: int) -> int:

@@ -141,7 +141,9 @@ ENTRIES: Dict[str, dict] = dict(
     retinanet_r50=_e(
         'det',
         'mmdet::retinanet/retinanet_r50_fpn_1x_coco.py',
-        ['backbone.layer2', 'backbone.layer3'],
+        # two components searched together: the FPN's first output conv
+        # (16 -> 16 at stride 8, called once) is cut with the backbone
+        ['backbone.layer2', 'backbone.layer3', 'neck.fpn_convs.0'],
         backbone=_R50,
         neck=dict(out_channels=16),
         bbox_head=dict(

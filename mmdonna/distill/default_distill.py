@@ -1,5 +1,5 @@
 """Where finetuning distils from the teacher when a config does not say."""
-from typing import List
+from typing import Dict, List
 
 from torch import nn
 
@@ -18,10 +18,31 @@ def _levels(names, part: str) -> List[str]:
     return sorted(found, key=lambda n: int(n.rsplit('.', 1)[1]))
 
 
+def teacher_names(model: nn.Module) -> Dict[str, str]:
+    """Every module name of a student -> the teacher's name of the same
+    module: a searched component (an exported ``DonnaBackbone``: ``base``
+    and ``arch``) holds the teacher's ``<comp>.<path>`` at
+    ``<comp>.base.<path>``."""
+    searched = [
+        n for n, m in model.named_children()
+        if isinstance(getattr(m, 'arch', None), dict)
+        and isinstance(getattr(m, 'base', None), nn.Module)
+    ]
+    out = {}
+    for name, _ in model.named_modules():
+        comp, _, rest = name.partition('.')
+        if comp in searched and (rest + '.').startswith('base.'):
+            out[name] = comp + rest[len('base'):]  # neck.base.x -> neck.x
+        else:
+            out[name] = name
+    return out
+
+
 def default_distill(model: nn.Module) -> List[dict]:
     """Distillation points of the usual mm model kinds, found on the built
     student (the teacher has the same module names outside the searched
-    blocks):
+    blocks, and ``<comp>.<path>`` for a searched component's
+    ``<comp>.base.<path>``, :func:`teacher_names`):
 
     - an mmagic editor (``generator``): L1 between the output images;
     - an mmdet detector with an FPN (``neck.fpn_convs``), a ChannelMapper
@@ -42,8 +63,11 @@ def default_distill(model: nn.Module) -> List[dict]:
         ValueError: none of these; the message names
             ``donna.finetune.distill``.
     """
-    names = dict(model.named_modules())
-    if 'generator' in names:
+    names = teacher_names(model)
+    student_of = {}
+    for s, t in names.items():  # 'neck' (not 'neck.base') for 'neck'
+        student_of.setdefault(t, s)
+    if 'generator' in student_of:
         return [
             dict(
                 student='generator',
@@ -51,17 +75,17 @@ def default_distill(model: nn.Module) -> List[dict]:
                 loss=dict(type='mmagic.L1Loss', loss_weight=1.0))
         ]
     for lists in NECK_LEVELS:
-        levels = [n for part in lists for n in _levels(names, part)]
+        levels = [n for part in lists for n in _levels(student_of, part)]
         if levels:
             return [
                 dict(
-                    student=n,
+                    student=student_of[n],
                     teacher=n,
                     loss=dict(
                         type='mmdonna.NSRLoss', loss_weight=1 / len(levels)))
                 for n in levels
             ]
-    if 'head' in names:
+    if 'head' in student_of:
         return [
             dict(
                 student='head',

@@ -29,17 +29,22 @@ FINETUNE_KEYS = ('train_cfg', 'optim_wrapper', 'param_scheduler',
                  'default_hooks', 'train_dataloader', 'randomness')
 
 
-def split_component(paths: Sequence[str]) -> Tuple[str, List[str]]:
-    """``['backbone.layer2', 'backbone.layer3']`` -> ``('backbone',
-    ['layer2', 'layer3'])``; all cut points must lie in one component."""
-    comps = {p.split('.', 1)[0] for p in paths}
-    if len(comps) != 1 or any('.' not in p for p in paths):
+def split_components(paths: Sequence[str]) -> Dict[str, List[str]]:
+    """``['backbone.layer2', 'backbone.layer3', 'neck.fpn_convs.0']`` ->
+    ``{'backbone': ['layer2', 'layer3'], 'neck': ['fpn_convs.0']}`` (in
+    the order of the paths); every cut point must lie inside a component
+    (``backbone.layer2``, not ``backbone``)."""
+    whole = [p for p in paths if '.' not in p]
+    if whole:
         raise SearchSpaceError(
-            f'cut points {list(paths)} must all lie inside one component '
-            f'of the model (e.g. backbone.* or generator.*) to export a '
+            f'cut points {whole} are whole components of the model: cut '
+            f'inside one (e.g. backbone.* or generator.*) to export a '
             f'DonnaBackbone')
-    comp = comps.pop()
-    return comp, [p.split('.', 1)[1] for p in paths]
+    out: Dict[str, List[str]] = {}
+    for p in paths:
+        comp, rel = p.split('.', 1)
+        out.setdefault(comp, []).append(rel)
+    return out
 
 
 def scoped(cfg: dict, scope: Optional[str]) -> dict:
@@ -76,17 +81,19 @@ def arch_spec(space: SearchSpace, code: Sequence[int],
 def student_config(teacher_model_cfg: dict, space: SearchSpace,
                    code: Sequence[int], library: Optional[str],
                    scope: Optional[str]) -> dict:
-    """The teacher's model config with its searched component replaced by a
-    :class:`DonnaBackbone`."""
-    comp, _ = split_component(space.paths)
+    """The teacher's model config with every component holding cut points
+    (``backbone``, ``neck``, ...) replaced by a :class:`DonnaBackbone` over
+    it (its arch: that component's blocks)."""
+    arch = arch_spec(space, code, 0)
     student = copy.deepcopy(teacher_model_cfg)
-    student[comp] = dict(
-        type='mmdonna.DonnaBackbone',
-        base=scoped(teacher_model_cfg[comp], scope),
-        arch=arch_spec(space, code,
-                       len(comp) + 1),
-        library=library,
-        library_prefix=comp + '.')
+    for comp, rels in split_components(space.paths).items():
+        student[comp] = dict(
+            type='mmdonna.DonnaBackbone',
+            base=scoped(teacher_model_cfg[comp], scope),
+            arch={rel: arch[f'{comp}.{rel}']
+                  for rel in rels},
+            library=library,
+            library_prefix=comp + '.')
     return student
 
 
@@ -95,24 +102,24 @@ def assemble_weights(student: nn.Module, teacher: nn.Module,
                      space: SearchSpace, code: Sequence[int],
                      option_module) -> Dict[str, torch.Tensor]:
     """Student state dict: teacher weights outside the cut blocks, BKD option
-    weights inside them. Every student tensor is accounted for."""
-    comp, rels = split_component(space.paths)
-    base = student.get_submodule(comp).base
-    for block, rel, idx in zip(space.blocks, rels, space.check_code(code)):
+    weights inside them (in every searched component). Every student tensor
+    has a source and every teacher tensor a target."""
+    comps = split_components(space.paths)
+    for block, idx in zip(space.blocks, space.check_code(code)):
+        comp, rel = block.path.split('.', 1)
+        base = student.get_submodule(comp).base
         base.get_submodule(rel).load_state_dict(
             option_module(block.path, idx).state_dict())
     cut = tuple(p + '.' for p in space.paths)
-    teacher_sd = {
-        k: v
-        for k, v in teacher.state_dict().items() if not k.startswith(cut)
-    }
     renamed = {}
-    for k, v in teacher_sd.items():
-        if k.startswith(comp + '.'):
-            k = f'{comp}.base.{k[len(comp) + 1:]}'
-        renamed[k] = v
+    for k, v in teacher.state_dict().items():
+        if k.startswith(cut):
+            continue
+        comp, _, rest = k.partition('.')
+        renamed[f'{comp}.base.{rest}' if comp in comps else k] = v
     missing, unexpected = student.load_state_dict(renamed, strict=False)
-    own = tuple(f'{comp}.base.{r}.' for r in rels)
+    own = tuple(f'{comp}.base.{rel}.' for comp, rels in comps.items()
+                for rel in rels)
     stray = [k for k in missing if not k.startswith(own)]
     if stray or unexpected:
         raise RuntimeError(

@@ -39,8 +39,9 @@ DEFAULTS: Dict[str, Any] = dict(
     options=None,
     # (C, H, W) the block shapes, library FLOPs and latency are taken at
     input_shape=(3, 224, 224),
-    # the top-level module every cut point lies in (default: the one they
-    # share, e.g. 'backbone'); exported subnets replace it
+    # the top-level module(s) the cut points lie in: 'backbone' or a list
+    # (['backbone', 'neck']); default: those of the cut points. Exported
+    # subnets replace each one holding cut points by a DonnaBackbone
     component=None,
     # teacher weights (a file or a work dir); None: trained here
     teacher_checkpoint=None,
@@ -197,14 +198,7 @@ def donna_settings(cfg: Config) -> dict:
             out[key] = copy.deepcopy(value)
     out['blocks'] = _blocks(out['blocks'], out['options'])
     out['latency'] = _latency(out['latency'])
-    if out['component'] is None:
-        heads = sorted({b['path'].split('.', 1)[0] for b in out['blocks']})
-        if len(heads) > 1 or not all('.' in b['path'] for b in out['blocks']):
-            raise DonnaConfigError(
-                f'donna.blocks cut in {heads}: exported subnets replace one '
-                f'component of the model, cut inside one (e.g. all in '
-                f'backbone.*) or set donna.component')
-        out['component'] = heads[0]
+    out['component'] = _component(out['component'], out['blocks'])
     bkd = out['bkd']
     if bkd['epochs'] is not None and bkd['iters'] is not None:
         raise DonnaConfigError('donna.bkd sets both epochs and iters; keep '
@@ -249,6 +243,36 @@ def _blocks(blocks: Any, options: Any) -> List[dict]:
             raise DonnaConfigError(str(e)) from None
         out.append(b)
     return out
+
+
+def _component(component: Any, blocks: List[dict]) -> Any:
+    """``donna.component`` checked: a top-level module name, or a list of
+    them; None gives the components of the cut points in network order
+    (each cut point must lie inside one: ``backbone.layer3``, not
+    ``backbone``). One component is returned as its name, several as a
+    list."""
+    if component is None:
+        names = []
+        for i, b in enumerate(blocks):
+            if '.' not in b['path']:
+                raise DonnaConfigError(
+                    f"donna.blocks[{i}].path={b['path']!r} is a whole "
+                    f'component of the model: exported subnets replace the '
+                    f'components holding cut points, cut inside one (e.g. '
+                    f"'{b['path']}.<child>') or set donna.component")
+            head = b['path'].split('.', 1)[0]
+            if head not in names:
+                names.append(head)
+    else:
+        names = [component] if isinstance(component, str) else component
+        if (not isinstance(names, (list, tuple)) or not names or not all(
+                isinstance(n, str) and n and '.' not in n for n in names)):
+            raise DonnaConfigError(
+                f'donna.component={component!r} must be a top-level module '
+                f"name or a list of them, e.g. 'backbone' or "
+                f"['backbone', 'neck']")
+        names = list(dict.fromkeys(names))
+    return names[0] if len(names) == 1 else names
 
 
 def _latency(latency: Optional[dict]) -> Optional[dict]:

@@ -257,7 +257,8 @@ def _check_supernet(cfg: Config, settings: dict) -> None:
         msg = str(e.args[0] if isinstance(e, KeyError) and e.args else e)
         msg = ' '.join(line.strip() for line in msg.splitlines())
         msg = msg.split('. Please check whether')[0]  # mmengine's advice
-        msg = msg.replace('model.blocks', 'donna.blocks')
+        for key in ('blocks', 'component'):
+            msg = msg.replace(f'model.{key}', f'donna.{key}')
         raise DonnaConfigError(f'bad cut point or option (donna.blocks): '
                                f'{msg}') from None
     except AssertionError as e:

@@ -1,6 +1,6 @@
 """DonnaSupernet: blockwise knowledge distillation of every block at once."""
 import copy
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -29,15 +29,25 @@ def _key(path: str) -> str:
 
 
 def check_component(teacher: nn.Module, paths: Sequence[str],
-                    component: str) -> None:
-    """Refuse cut points outside ``teacher.<component>`` in one line."""
-    outside = [p for p in paths if not p.startswith(component + '.')]
+                    component: Union[str, Sequence[str]]) -> None:
+    """Refuse cut points outside ``teacher.<component>`` (or outside every
+    component of a list) in one line naming the valid choices."""
+    names = [component] if isinstance(component, str) else list(component)
+    outside = [
+        p for p in paths if not p.startswith(tuple(n + '.' for n in names))
+    ]
     if outside:
-        owner = get_submodule(teacher, component, 'model.component')
-        valid = [f'{component}.{n}' for n, _ in owner.named_children()]
+        valid = []
+        for name in names:
+            owner = get_submodule(teacher, name, 'model.component')
+            valid += [f'{name}.{n}' for n, _ in owner.named_children()]
         raise SearchSpaceError(
             f'model.blocks paths {outside} lie outside the searched '
-            f'model.component={component!r}; cut inside it, e.g. {valid}')
+            f'model.component={component!r}; cut inside it, e.g. {valid}'
+            if isinstance(component, str) else
+            f'model.blocks paths {outside} lie outside the searched '
+            f'model.component={names!r}; cut inside one of them, e.g. '
+            f'{valid}, or add their component to the list')
 
 
 def _blocks_hint(module: nn.Module, path: str) -> str:
@@ -91,10 +101,11 @@ class DonnaSupernet(BaseModel):
         data_preprocessor (dict, optional): Merged into the teacher config
             when it has none; the supernet uses the teacher's preprocessor.
             Defaults to None.
-        component (str, optional): Top-level module every cut point must lie
-            in (e.g. ``'backbone'`` for a detector whose backbone is
-            searched); checked when the supernet is built. Defaults to None
-            (any module).
+        component (str | list[str], optional): Top-level module(s) every
+            cut point must lie in (e.g. ``'backbone'`` for a detector whose
+            backbone is searched, ``['backbone', 'neck']`` for both);
+            checked when the supernet is built. Defaults to None (any
+            module).
         nsr_form (str): BKD loss and library score: ``'channel'`` (DONNA's
             per-channel NSR) or ``'energy'`` (``||T - S||^2 / ||T||^2``).
             Defaults to 'channel'.
@@ -114,7 +125,7 @@ class DonnaSupernet(BaseModel):
                  seed: int = 0,
                  loss_weight: float = 1.0,
                  data_preprocessor: Optional[dict] = None,
-                 component: Optional[str] = None,
+                 component: Optional[Union[str, List[str]]] = None,
                  nsr_form: str = 'channel',
                  teacher_option: bool = True,
                  init_cfg: Optional[dict] = None):

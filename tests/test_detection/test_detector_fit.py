@@ -153,7 +153,7 @@ def test_fit_hook_refuses_before_the_first_step(tmp_path):
 
 
 @pytest.mark.parametrize('path', ['neck.fpn_convs.0', 'bbox_head.retina_cls'])
-def test_cut_points_outside_the_backbone_are_refused_at_build(path):
+def test_cut_points_outside_the_listed_components_are_refused_at_build(path):
     cfg = Config.fromfile(f'{CONFIGS}/retinanet_r18_shapes_search.py')
     init_default_scope('mmdet')
     cfg.donna.input_shape = (3, IMG, IMG)
@@ -161,14 +161,40 @@ def test_cut_points_outside_the_backbone_are_refused_at_build(path):
         dict(path='backbone.layer2', options=DIVERSE[:1]),
         dict(path=path, options=DIVERSE[:1])
     ]
-    # exported subnets replace one component: cuts in two are refused
-    with pytest.raises(DonnaConfigError) as e:
-        supernet_model(cfg)
-    _one_line(
-        e, 'donna.blocks', "['backbone', 'bbox_head']"
-        if path.startswith('bbox') else "['backbone', 'neck']")
     cfg.donna.component = 'backbone'
     with pytest.raises(SearchSpaceError) as e:
         MODELS.build(supernet_model(cfg))
     _one_line(e, f"['{path}']", "model.component='backbone'",
               'backbone.layer4')
+    # a list names every listed component's children
+    other = 'bbox_head' if path.startswith('neck') else 'neck'
+    cfg.donna.component = ['backbone', other]
+    with pytest.raises(SearchSpaceError) as e:
+        MODELS.build(supernet_model(cfg))
+    _one_line(e, f"['{path}']", f"model.component=['backbone', '{other}']",
+              'backbone.layer4', f"'{other}.", 'add their component')
+    # a cut point that is a whole component is refused by default
+    cfg.donna.component = None
+    cfg.donna.blocks[1]['path'] = path.split('.')[0]
+    with pytest.raises(DonnaConfigError) as e:
+        supernet_model(cfg)
+    _one_line(e, f"donna.blocks[1].path='{path.split('.')[0]}'",
+              'donna.component')
+
+
+def test_cut_points_in_the_backbone_and_neck_build_one_supernet():
+    # by default the components of the cut points are searched together
+    cfg = Config.fromfile(f'{CONFIGS}/retinanet_r18_shapes_search.py')
+    init_default_scope('mmdet')
+    cfg.donna.input_shape = (3, IMG, IMG)
+    cfg.donna.blocks = [
+        dict(path=p, options=DIVERSE[:1])
+        for p in ('backbone.layer2', 'neck.fpn_convs.0')
+    ]
+    model = supernet_model(cfg)
+    assert model['component'] == ['backbone', 'neck']
+    supernet = MODELS.build(model)
+    # FPN's first output conv: its lateral's 64 channels at stride 8
+    assert [(b.path, b.in_shape, b.out_shape) for b in supernet.space.blocks
+            ] == [('backbone.layer2', (32, 16, 16), (64, 8, 8)),
+                  ('neck.fpn_convs.0', (64, 8, 8), (64, 8, 8))]

@@ -47,7 +47,11 @@ def test_blocks_take_the_section_options_by_name():
     (dict(options='mbcnv'), ["'mbcnv'", 'mbconv', 'registered']),
     (dict(blocks=[]), ['donna.blocks']),
     (dict(options=None), ['donna.blocks[0]', 'backbone.layer2']),
-    (dict(blocks=['backbone.layer2', 'neck.x']), ["['backbone', 'neck']"]),
+    (dict(blocks=['backbone.layer2', 'neck']),
+     ["donna.blocks[1].path='neck'", 'whole component', 'donna.component']),
+    (dict(component=['backbone', 'neck.x']),
+     ['donna.component=', "'neck.x'", "['backbone', 'neck']"]),
+    (dict(component=[]), ['donna.component=[]', 'top-level module']),
     (dict(bkd=dict(epochs=1, iters=2)), ['epochs and iters']),
     (dict(bkd=dict(bn_calib_batches=-1)), ['bn_calib_batches=-1']),
 ])
@@ -58,6 +62,24 @@ def test_a_wrong_key_is_one_line_naming_it(donna, words):
     assert '\n' not in msg
     for w in words:
         assert w in msg, msg
+
+
+@pytest.mark.parametrize('blocks, component, want', [
+    (['backbone.layer2', 'neck.fpn_convs.0'], None, ['backbone', 'neck']),
+    (['neck.fpn_convs.0', 'backbone.layer2'], None, ['neck', 'backbone']),
+    (['backbone.layer2', 'neck.x'], ['neck', 'backbone'], ['neck', 'backbone'
+                                                           ]),
+    (['backbone.layer2', 'backbone.layer3'], ['backbone'], 'backbone'),
+    (['backbone.layer2'], ['backbone', 'neck', 'backbone'
+                           ], ['backbone', 'neck']),
+])
+def test_cut_points_in_several_components(blocks, component, want):
+    # the default is every component holding a cut point, in network
+    # order; one component stays a name, as before
+    cfg = _cfg(blocks=blocks, component=component)
+    s = donna_settings(cfg)
+    assert s['component'] == want
+    assert bkd_config(cfg).model.component == want
 
 
 def test_bkd_run_is_derived_and_the_config_left_untouched():
