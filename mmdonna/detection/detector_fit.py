@@ -100,11 +100,13 @@ def check_detector_fit(
         got = [s[0] for s in shapes]
         neck = getattr(detector, 'neck', None)
         if neck is not None:
-            want = getattr(neck, 'in_channels', None)
+            # a searched neck (a DonnaBackbone) reads them with its base
+            key = 'neck.base' if hasattr(neck, 'arch') else 'neck'
+            want = getattr(getattr(neck, 'base', neck), 'in_channels', None)
             if want is not None and _channels(want) != got:
                 raise SearchSpaceError(
                     f'the backbone outputs {got} channels but '
-                    f'model.neck.in_channels={_channels(want)}; use the '
+                    f'model.{key}.in_channels={_channels(want)}; use the '
                     f'backbone the architecture was searched in (its outputs '
                     f'keep the teacher\'s shapes) or set neck.in_channels to '
                     f'{got}')

@@ -1,6 +1,7 @@
 """benchmarks/model_zoo_sweep.py on three entries, in its own process as a
 user runs it: a shrunk stock ResNet-18 classifier, RetinaNet-R50 detector
-and Swin-T (cut at Swin blocks, called ``block(x, hw_shape)`` on (N, L, C)
+(cut in its backbone and its FPN, exported as two DonnaBackbones) and
+Swin-T (cut at Swin blocks, called ``block(x, hw_shape)`` on (N, L, C)
 tokens, with the 'window_tokens' options) pass every stage. (DeiT's
 one-input token layers are covered by tests/test_supernet/
 test_token_supernet.py.)"""
@@ -10,6 +11,8 @@ import os.path as osp
 import re
 import subprocess
 import sys
+
+from mmengine.config import Config
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SWEEP = osp.join(ROOT, 'benchmarks', 'model_zoo_sweep.py')
@@ -43,6 +46,19 @@ def test_model_zoo_sweep_three_entries(tmp_path):
         done = {stage: status for stage, status, _ in r['rows']}
         assert done['teacher'] == done['bkd'] == 'done', r['rows']
         assert done['finetune'] == done['export'] == 'done', r['rows']
+    # RetinaNet's backbone and FPN are searched together: its exported
+    # subnets replace both components, each by its own DonnaBackbone
+    subnets = sorted(
+        (tmp_path / 'work' / 'retinanet_r50' / 'subnets').glob('*.py'))
+    assert subnets
+    for py in subnets:
+        student = Config.fromfile(str(py)).model.student
+        for comp, arch in (('backbone', ['layer2', 'layer3']),
+                           ('neck', ['fpn_convs.0'])):
+            assert student[comp].type == 'mmdonna.DonnaBackbone', py
+            assert student[comp].library_prefix == comp + '.'
+            assert list(student[comp].arch) == arch
+        assert student.neck.base.type == 'mmdet.FPN'
     # Swin's exported subnets replace its blocks by token options
     subnets = tmp_path / 'work' / 'swin_tiny' / 'subnets'
     exported = ''.join(p.read_text() for p in subnets.glob('*.py'))

@@ -104,6 +104,29 @@ def test_neck_channels_that_no_longer_fit_are_refused():
               '[32, 64, 128, 256]')
 
 
+def test_searched_neck_channels_that_no_longer_fit_are_refused():
+    # a neck searched with the backbone: its base FPN reads the outputs
+    cfg = Config.fromfile(f'{CONFIGS}/retinanet_r18_shapes_search.py')
+    init_default_scope('mmdet')
+    cfg.donna.input_shape = (3, IMG, IMG)
+    cfg.donna.blocks = [
+        dict(path=p, options=DIVERSE[:1])
+        for p in ('backbone.layer2', 'neck.fpn_convs.0')
+    ]
+    supernet = MODELS.build(supernet_model(cfg))
+    student = MODELS.build(
+        student_config(
+            teacher_config(cfg).model.to_dict(), supernet.space, [0, 0], None,
+            'mmdet'))
+    assert check_detector_fit(student, (3, IMG, IMG)) == check_detector_fit(
+        supernet.teacher, (3, IMG, IMG))
+    student.neck.base.in_channels = [32, 64, 128, 512]
+    with pytest.raises(SearchSpaceError) as e:
+        check_detector_fit(student, (3, IMG, IMG))
+    _one_line(e, 'model.neck.base.in_channels=[32, 64, 128, 512]',
+              '[32, 64, 128, 256]')
+
+
 def test_base_backbone_changed_under_the_arch_is_refused():
     # the arch was searched on a half-width ResNet-18; a full-width base
     # feeds its first replaced block 64 instead of 32 channels

@@ -1,13 +1,25 @@
 """Exported subnet configs name the files of their work dir relative to
-themselves: a copied work dir finetunes from and into itself."""
+themselves: a copied work dir finetunes from and into itself. A search in
+several components (a RetinaNet's backbone and FPN) exports one
+DonnaBackbone per component, with the assembled network's weights."""
+import copy
 import os.path as osp
 import shutil
 
+import pytest
+import torch
 from mmengine.config import Config
+from mmengine.registry import init_default_scope
 
-from mmdonna.export import export_subnet
+from mmdonna.export import assemble_weights, export_subnet, student_config
 from mmdonna.export.subnet_export import FILE_DIR
+from mmdonna.registry import MODELS
+from mmdonna.stages import supernet_model, teacher_config
+from mmdonna.utils.model_call import tensor_call
 from .fixtures import tiny  # noqa: F401  (fixture)
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+IMG = 64
 
 
 def test_a_copied_work_dir_uses_its_own_files(tiny, tmp_path):  # noqa: F811
@@ -33,3 +45,100 @@ def test_a_copied_work_dir_uses_its_own_files(tiny, tmp_path):  # noqa: F811
     assert library == osp.join(copy, 'block_library.json')
     # a teacher outside the work dir stays where it is
     assert cfg.model.teacher_checkpoint == tiny['teacher_checkpoint']
+
+
+#: A RetinaNet searched in two components: two ResNet stages and the FPN's
+#: first output conv (called once, on its 64-channel lateral at stride 8).
+DET_BLOCKS = ['backbone.layer2', 'backbone.layer3', 'neck.fpn_convs.0']
+DET_OPTIONS = [dict(type='MBConv', kernel=3, expand=3), dict(type='ResBlock')]
+
+
+@pytest.fixture(scope='module')
+def retinanet(tmp_path_factory):
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs', 'detection',
+                 'retinanet_r18_shapes_search.py'))
+    cfg.donna.input_shape = (3, IMG, IMG)
+    cfg.donna.blocks = [dict(path=p, options=DET_OPTIONS) for p in DET_BLOCKS]
+    init_default_scope('mmdet')
+    torch.manual_seed(0)
+    supernet = MODELS.build(supernet_model(cfg))
+    supernet.init_weights()
+    ckpt = str(tmp_path_factory.mktemp('teacher') / 'teacher.pth')
+    torch.save(dict(state_dict=supernet.teacher.state_dict()), ckpt)
+    return dict(
+        supernet=supernet,
+        teacher_cfg=teacher_config(cfg),
+        teacher_checkpoint=ckpt)
+
+
+def test_backbone_and_neck_export_as_two_donna_backbones(retinanet, tmp_path):
+    supernet = retinanet['supernet']
+    code = [0, 1, 0]  # MBConv, ResBlock, MBConv in the FPN
+    py, pth = export_subnet(
+        retinanet['teacher_cfg'],
+        retinanet['teacher_checkpoint'],
+        str(tmp_path),
+        supernet,
+        code,
+        'a',
+        bn_calib_batches=0)
+    cfg = Config.fromfile(py)
+    student_cfg = cfg.model.student
+    for comp, arch in (('backbone', ['layer2',
+                                     'layer3']), ('neck', ['fpn_convs.0'])):
+        assert student_cfg[comp].type == 'mmdonna.DonnaBackbone'
+        assert student_cfg[comp].library_prefix == comp + '.'
+        assert list(student_cfg[comp].arch) == arch
+    assert student_cfg.neck.base.type == 'mmdet.FPN'
+    assert student_cfg.neck.arch['fpn_convs.0'].option.type == 'MBConv'
+    assert student_cfg.bbox_head == retinanet['teacher_cfg'].model.bbox_head
+    # the exported config builds and its weights load strictly
+    student = MODELS.build(copy.deepcopy(student_cfg))
+    state = torch.load(pth, map_location='cpu')['state_dict']
+    student.load_state_dict(state, strict=True)
+    assert any(k.startswith('neck.base.fpn_convs.0.') for k in state)
+    # the same network as the supernet's assembled model of this code
+    assembled = supernet.assemble(code)
+    student.eval()
+    assembled.eval()
+    x = torch.randn(2, 3, IMG, IMG, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        want, got = tensor_call(assembled, x), tensor_call(student, x)
+    want, got = torch.cat([t.flatten() for t in _flat(want)
+                           ]), torch.cat([t.flatten() for t in _flat(got)])
+    assert want.numel() > 0 and torch.equal(want, got)
+    # finetuning distils the FPN levels through the neck's DonnaBackbone
+    levels = [(d.student, d.teacher) for d in cfg.model.distill]
+    assert levels[0] == ('neck.base.fpn_convs.0', 'neck.fpn_convs.0')
+    assert len(levels) == 5
+    kd = MODELS.build(copy.deepcopy(cfg.model))
+    kd.init_weights()  # loads the exported weights into the student
+    for k, v in kd.student.state_dict().items():
+        assert torch.equal(v, state[k]), k
+
+
+def test_weight_assembly_accounts_for_every_tensor(retinanet):
+    supernet = retinanet['supernet']
+    space, code = supernet.space, [0, 1, 0]
+    model_cfg = student_config(retinanet['teacher_cfg'].model.to_dict(), space,
+                               code, None, 'mmdet')
+    # a teacher tensor of a searched component without a target
+    teacher = copy.deepcopy(supernet.teacher)
+    teacher.neck.register_buffer('extra', torch.zeros(1))
+    with pytest.raises(RuntimeError, match=r"without a target \['neck.base"):
+        assemble_weights(
+            MODELS.build(copy.deepcopy(model_cfg)), teacher, space, code,
+            supernet.export_option)
+    # a student tensor of a searched component without a source
+    student = MODELS.build(copy.deepcopy(model_cfg))
+    student.neck.base.register_buffer('extra', torch.zeros(1))
+    with pytest.raises(RuntimeError, match=r"source \['neck.base.extra'\]"):
+        assemble_weights(student, supernet.teacher, space, code,
+                         supernet.export_option)
+
+
+def _flat(out):
+    if isinstance(out, torch.Tensor):
+        return [out]
+    return [t for o in out for t in _flat(o)]
