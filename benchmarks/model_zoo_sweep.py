@@ -6,10 +6,11 @@ Each entry takes a stock config's ``model`` (from the installed package,
 channels and layers, no pretrained weights, few classes) and puts it in one
 of the project's generated-data configs for its task (the upscaled digits,
 the generated shapes in COCO format, the scikit-image restoration patches),
-with a ``donna`` section of the entry's 2 (edsr: 3) cut points and budgets
-of a few steps: a teacher trained for 2 iterations, 2 BKD steps, the library
-on 2 held-out batches, a LUT of 1 timed run per block (ONNX Runtime), a
-small NSGA-II, hardware in the loop, the rerank, the export and 2 finetuning
+with a ``donna`` section of the entry's 2 (edsr: 3; retinanet_r50: 3, in its
+backbone and its FPN, searched together) cut points and budgets of a few
+steps: a teacher trained for 2 iterations, 2 BKD steps, the library on 2
+held-out batches, a LUT of 1 timed run per block (ONNX Runtime), a small
+NSGA-II, hardware in the loop, the rerank, the export and 2 finetuning
 iterations of the fastest subnet. Nothing is downloaded.
 
 Every entry runs in its own process (``tools/search.py``'s
