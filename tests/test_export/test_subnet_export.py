@@ -9,17 +9,17 @@ import shutil
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 
 from mmdonna.export import assemble_weights, export_subnet, student_config
 from mmdonna.export.subnet_export import FILE_DIR
-from mmdonna.registry import MODELS
+from mmdonna.registry import DATASETS, MODELS
 from mmdonna.stages import supernet_model, teacher_config
 from mmdonna.utils.model_call import tensor_call
+from ..test_detection.utils import CONFIGS, IMG, shrink_loader
 from .fixtures import tiny  # noqa: F401  (fixture)
-
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-IMG = 64
 
 
 def test_a_copied_work_dir_uses_its_own_files(tiny, tmp_path):  # noqa: F811
@@ -55,9 +55,7 @@ DET_OPTIONS = [dict(type='MBConv', kernel=3, expand=3), dict(type='ResBlock')]
 
 @pytest.fixture(scope='module')
 def retinanet(tmp_path_factory):
-    cfg = Config.fromfile(
-        osp.join(ROOT, 'configs', 'detection',
-                 'retinanet_r18_shapes_search.py'))
+    cfg = Config.fromfile(osp.join(CONFIGS, 'retinanet_r18_shapes_search.py'))
     cfg.donna.input_shape = (3, IMG, IMG)
     cfg.donna.blocks = [dict(path=p, options=DET_OPTIONS) for p in DET_BLOCKS]
     init_default_scope('mmdet')
@@ -116,6 +114,44 @@ def test_backbone_and_neck_export_as_two_donna_backbones(retinanet, tmp_path):
     kd.init_weights()  # loads the exported weights into the student
     for k, v in kd.student.state_dict().items():
         assert torch.equal(v, state[k]), k
+
+
+def test_backbone_and_neck_finetune_together(retinanet, tmp_path):
+    # one KD step of the exported detector on generated shapes: detection
+    # and distillation losses, the searched blocks of both components learn
+    py, _ = export_subnet(
+        retinanet['teacher_cfg'],
+        retinanet['teacher_checkpoint'],
+        str(tmp_path),
+        retinanet['supernet'], [0, 1, 0],
+        'a',
+        bn_calib_batches=0)
+    cfg = Config.fromfile(py)
+    init_default_scope('mmdet')
+    model = MODELS.build(copy.deepcopy(cfg.model))
+    model.init_weights()
+    loader = shrink_loader(cfg.train_dataloader,
+                           str(tmp_path / 'data') + '/', 2, 2)
+    dataset = DATASETS.build(loader['dataset'])
+    data = pseudo_collate([dataset[0], dataset[1]])
+    optim = build_optim_wrapper(model,
+                                dict(optimizer=dict(type='AdamW', lr=1e-3)))
+    searched = ('backbone.base.layer2.', 'neck.base.fpn_convs.0.')
+    before = {
+        n: p.detach().clone()
+        for n, p in model.student.named_parameters() if n.startswith(searched)
+    }
+    teacher_before = copy.deepcopy(model.teacher.state_dict())
+    model.train()
+    losses = model.train_step(data, optim)
+    assert len([k for k in losses if k.startswith('loss_distill')]) == 5
+    assert all(torch.isfinite(v).all() for v in losses.values())
+    after = dict(model.student.named_parameters())
+    for prefix in searched:
+        assert any(not torch.equal(after[n], v) for n, v in before.items()
+                   if n.startswith(prefix)), prefix
+    for k, v in model.teacher.state_dict().items():
+        assert torch.equal(v, teacher_before[k]), k
 
 
 def test_weight_assembly_accounts_for_every_tensor(retinanet):
