@@ -14,8 +14,10 @@ from mmdonna.search_space.builder import LAYOUTS, SearchSpaceError
 
 @MODELS.register_module()
 class DonnaBackbone(BaseModule):
-    """The base network (the teacher's backbone, or an mmagic generator) with
-    its cut blocks replaced by the chosen options.
+    """The base network (a top-level component of the teacher holding cut
+    points: its backbone, its neck, an mmagic generator) with its cut blocks
+    replaced by the chosen options; a search in several components exports
+    one per component.
 
     ``forward`` is the base network's own forward, so ``out_indices``,
     ``frozen_stages``, ``norm_eval`` ... of the base keep working and the

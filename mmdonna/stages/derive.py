@@ -247,7 +247,7 @@ def _blocks(blocks: Any, options: Any) -> List[dict]:
 
 def _component(component: Any, blocks: List[dict]) -> Any:
     """``donna.component`` checked: a top-level module name, or a list of
-    them; None gives the components of the cut points in network order
+    them; None gives the components of the cut points, in their order
     (each cut point must lie inside one: ``backbone.layer3``, not
     ``backbone``). One component is returned as its name, several as a
     list."""
