@@ -170,10 +170,12 @@ class DonnaSupernet(BaseModel):
             b.path: get_submodule(self.teacher, b.path, 'model.blocks.path')
             for b in space.blocks
         }
-        # Shapes and execution order from one dummy forward.
+        # Shapes and execution order from one dummy forward, run to the
+        # end so a cut point that runs again later is refused (training
+        # stops after the last cut point)
         probe = BlockCapture(self.teacher, self._modules_at)
         with torch.no_grad():
-            feats = probe(torch.zeros(1, *self.input_shape))
+            feats = probe(torch.zeros(1, *self.input_shape), to_end=True)
         specs = []
         for i, b in enumerate(space.blocks):
             x, y = feats[b.path]

@@ -12,6 +12,10 @@ class _StopForward(Exception):
     skipped."""
 
 
+class _RanTwice(ValueError):
+    """A cut point called a second time in one forward."""
+
+
 class ExtraInputs(NamedTuple):
     """What a cut point is called with besides its main (first) input:
     the other positional arguments and the keyword arguments (a Swin block's
@@ -126,9 +130,21 @@ class BlockCapture:
 
     def __call__(self,
                  inputs: torch.Tensor,
-                 data_samples: Optional[list] = None) -> Dict[str, BlockIO]:
+                 data_samples: Optional[list] = None,
+                 to_end: bool = False) -> Dict[str, BlockIO]:
         """Run the model in tensor mode (with the data samples its head
-        needs, see :func:`tensor_call`) until every module has run."""
+        needs, see :func:`tensor_call`) until every module has run.
+
+        Args:
+            inputs (torch.Tensor): A batch.
+            data_samples (list, optional): Its data samples.
+                Defaults to None.
+            to_end (bool): Run the whole forward, so a cut point that runs
+                again after the last one (a head conv shared by the levels
+                of an FPN) is refused too; an error of the network after
+                every cut point has run is not the cut points' and is
+                ignored (the shape probe of a supernet). Defaults to False.
+        """
         record: Dict[str, BlockIO] = {}
         self.order: List[str] = []
         #: path -> how many inputs (positional and keyword) the module took
@@ -139,7 +155,7 @@ class BlockCapture:
 
             def hook(module, args, kwargs, output):
                 if path in record:
-                    raise ValueError(
+                    raise _RanTwice(
                         f'cut point {path!r} ran twice in one forward; cut at '
                         f'a module that runs once')
                 if args:
@@ -153,7 +169,7 @@ class BlockCapture:
                 record[path] = BlockIO(x, output, extra)
                 self.num_inputs[path] = len(args) + len(kwargs)
                 self.order.append(path)
-                if len(record) == len(self.modules):
+                if len(record) == len(self.modules) and not to_end:
                     raise _StopForward
 
             return hook
@@ -165,6 +181,13 @@ class BlockCapture:
             tensor_call(self.model, inputs, data_samples)
         except _StopForward:
             pass
+        except _RanTwice:
+            raise
+        except Exception:
+            # the rest of the network failed after every cut point ran
+            # (e.g. post-processing of a zeros image): not the cut points'
+            if not to_end or len(record) < len(self.modules):
+                raise
         finally:
             for h in handles:
                 h.remove()

@@ -119,3 +119,36 @@ def test_tensor_extras_are_described_by_shape_and_bound_as_constants():
     assert [i.name for i in sess.get_inputs()] == ['input']
     (got, ) = sess.run(None, {'input': x.numpy()})
     np.testing.assert_allclose(got, want.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_to_end_refuses_a_cut_point_that_runs_again_after_the_last():
+    # RetinaNet's retina_cls conv runs once per FPN level: as the last cut
+    # point, a capture that stops after it sees it once; the supernet's
+    # probe runs to the end and refuses it
+    init_default_scope('mmdet')
+    cfg = get_config('mmdet::retinanet/retinanet_r18_fpn_1x_coco.py').model
+    cfg.bbox_head.num_classes = 3
+    model = MODELS.build(cfg).eval()
+    paths = ['backbone.layer3', 'bbox_head.retina_cls']
+    modules = {p: model.get_submodule(p) for p in paths}
+    probe = BlockCapture(model, modules)
+    with torch.no_grad():
+        feats = probe(torch.zeros(1, 3, 64, 64))
+        assert probe.order == paths and feats['bbox_head.retina_cls']
+        with pytest.raises(ValueError, match='ran twice') as e:
+            probe(torch.zeros(1, 3, 64, 64), to_end=True)
+    assert "'bbox_head.retina_cls'" in str(e.value)
+
+
+def test_to_end_ignores_an_error_after_every_cut_point_ran():
+    model = resnet18()
+    model.head.fc = torch.nn.Linear(99, 10)  # fails after the backbone
+    paths = ['backbone.layer2', 'backbone.layer3']
+    probe = BlockCapture(model, {p: model.get_submodule(p) for p in paths})
+    with torch.no_grad():
+        feats = probe(torch.zeros(1, 3, 32, 32), to_end=True)
+        assert probe.order == paths and set(feats) == set(paths)
+        # an error before a cut point ran is the user's
+        with pytest.raises(RuntimeError):
+            model.backbone.layer3[0].conv1 = torch.nn.Conv2d(7, 7, 3)
+            probe(torch.zeros(1, 3, 32, 32), to_end=True)
