@@ -62,9 +62,10 @@ def _e(task: str,
        blocks: List[str],
        options=None,
        **model) -> dict:
-    """An entry; ``options`` (an option set name or a list) replaces the
-    task's :data:`OPTIONS` (a transformer's token blocks take 'tokens', a
-    Swin block on its token grid 'window_tokens')."""
+    """An entry; ``options`` (an option set name or a list, or a dict
+    ``{block path: options}`` for some blocks) replaces the task's
+    :data:`OPTIONS` (a transformer's token blocks take 'tokens', a Swin block
+    on its token grid 'window_tokens')."""
     return dict(
         task=task, stock=stock, blocks=blocks, model=model, options=options)
 
@@ -170,7 +171,11 @@ ENTRIES: Dict[str, dict] = dict(
     dino_r50=_e(
         'det',
         'mmdet::dino/dino-4scale_r50_8xb2-12e_coco.py',
-        ['backbone.layer2', 'backbone.layer3'],
+        # a transformer encoder layer called with its positional encoding,
+        # masks and reference points (tensor extras); the detector builds
+        # its encoder itself: exported as a DonnaModel
+        ['backbone.layer3', 'encoder.layers.0'],
+        options={'encoder.layers.0': 'tokens'},
         backbone=_R50,
         # embed_dims stay 256: DINO's decoder encodes reference points
         # with a fixed 128 features per coordinate
@@ -228,6 +233,14 @@ COLUMNS = [
 ]
 #: Row names of run_stages -> columns.
 ROW_COLUMN = {'latency LUT': 'lut', 'hardware in the loop': 'hil'}
+
+
+def _options(entry: dict, path: str, task: str):
+    """The options of one cut point of an entry."""
+    options = entry.get('options')
+    if isinstance(options, dict):
+        options = options.get(path)
+    return options or [OPTIONS[task]]
 
 
 def merge(base: dict, update: dict) -> dict:
@@ -358,7 +371,7 @@ def entry_config(name: str, work_dir: str):
         d['train_cfg'].update(max_iters=2, val_interval=2)
     d['donna'] = dict(
         blocks=[
-            dict(path=p, options=entry.get('options') or [OPTIONS[task]])
+            dict(path=p, options=_options(entry, p, task))
             for p in entry['blocks']
         ],
         input_shape=(3, img, img),

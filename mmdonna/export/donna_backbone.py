@@ -4,7 +4,9 @@ import os.path as osp
 from typing import Dict, Optional
 
 import torch
+from mmengine.config import ConfigDict
 from mmengine.model import BaseModule
+from torch import nn
 
 from mmdonna.registry import MODELS
 from mmdonna.search_space import (build_block, get_submodule,
@@ -56,38 +58,7 @@ class DonnaBackbone(BaseModule):
             check_arch_in_library(arch, library, library_prefix)
         self.base = MODELS.build(copy.deepcopy(base))
         self.arch = copy.deepcopy(arch)
-        for path, spec in self.arch.items():
-            get_submodule(self.base, path, 'DonnaBackbone.arch')
-            unknown = set(spec) - {
-                'option', 'in_channels', 'out_channels', 'stride', 'layout',
-                'upsample'
-            }
-            if unknown or 'option' not in spec:
-                raise SearchSpaceError(
-                    f'DonnaBackbone.arch[{path!r}] needs keys option, '
-                    f'in_channels, out_channels, stride (and optionally '
-                    f'layout, upsample); got {sorted(spec)}')
-            upsample = spec.get('upsample', 1)
-            if not (isinstance(upsample, int) and upsample >= 1 and
-                    (upsample == 1 or spec.get('stride') == 1)):
-                raise SearchSpaceError(
-                    f'DonnaBackbone.arch[{path!r}].upsample={upsample!r}: '
-                    f'use an integer factor >= 2 with stride=1 (or leave '
-                    f'it out for a block that does not upsample)')
-            if spec.get('layout', 'nchw') not in LAYOUTS:
-                raise SearchSpaceError(
-                    f'DonnaBackbone.arch[{path!r}].layout='
-                    f'{spec["layout"]!r}; use one of {LAYOUTS}')
-            if is_teacher_option(spec['option']):
-                continue  # the base's own block, kept as it is
-            module = build_block(
-                spec['option'],
-                spec['in_channels'],
-                spec['out_channels'],
-                spec['stride'],
-                path,
-                upsample=upsample)
-            set_submodule(self.base, path, module)
+        apply_arch(self.base, self.arch, 'DonnaBackbone.arch')
 
     def forward(self, *args, **kwargs):
         return self.base(*args, **kwargs)
@@ -116,6 +87,78 @@ class DonnaBackbone(BaseModule):
             self.train(was)
         outs = out if isinstance(out, (tuple, list)) else [out]
         return [tuple(o.shape) for o in outs]
+
+
+def apply_arch(base: nn.Module,
+               arch: Dict[str, dict],
+               key: str = 'arch') -> None:
+    """Put every option of ``arch`` (``{path in base: spec}``, see
+    :class:`DonnaBackbone`) into ``base``, in place; the teacher option keeps
+    the base's block. Errors name ``key[path]``."""
+    for path, spec in arch.items():
+        get_submodule(base, path, key)
+        unknown = set(spec) - {
+            'option', 'in_channels', 'out_channels', 'stride', 'layout',
+            'upsample'
+        }
+        if unknown or 'option' not in spec:
+            raise SearchSpaceError(
+                f'{key}[{path!r}] needs keys option, '
+                f'in_channels, out_channels, stride (and optionally '
+                f'layout, upsample); got {sorted(spec)}')
+        upsample = spec.get('upsample', 1)
+        if not (isinstance(upsample, int) and upsample >= 1 and
+                (upsample == 1 or spec.get('stride') == 1)):
+            raise SearchSpaceError(
+                f'{key}[{path!r}].upsample={upsample!r}: '
+                f'use an integer factor >= 2 with stride=1 (or leave '
+                f'it out for a block that does not upsample)')
+        if spec.get('layout', 'nchw') not in LAYOUTS:
+            raise SearchSpaceError(f'{key}[{path!r}].layout='
+                                   f'{spec["layout"]!r}; use one of {LAYOUTS}')
+        if is_teacher_option(spec['option']):
+            continue  # the base's own block, kept as it is
+        module = build_block(
+            spec['option'],
+            spec['in_channels'],
+            spec['out_channels'],
+            spec['stride'],
+            path,
+            upsample=upsample)
+        set_submodule(base, path, module)
+
+
+@MODELS.register_module()
+def DonnaModel(base: dict,
+               arch: Dict[str, dict],
+               library: Optional[str] = None,
+               data_preprocessor: Optional[dict] = None) -> nn.Module:
+    """The whole model ``base`` (e.g. the teacher's detector) with its cut
+    blocks replaced by the chosen options: the model itself (its own class,
+    state dict keys and forward), not a wrapper.
+
+    An exported subnet uses it when a searched component is built by its
+    parent from a type-less dict (a DETR's ``encoder`` / ``decoder``), so
+    no :class:`DonnaBackbone` can take its place in the config.
+
+    Args:
+        base (dict): The model config (a scoped ``type``).
+        arch (dict): ``{module path in the model: spec}`` as
+            :class:`DonnaBackbone`'s ``arch``.
+        library (str, optional): ``block_library.json`` the arch was
+            searched in (checked when present). Defaults to None.
+        data_preprocessor (dict, optional): Merged into ``base`` when it has
+            none (what a Runner or ``DonnaKDModel`` passes).
+            Defaults to None.
+    """
+    cfg = ConfigDict(copy.deepcopy(base))
+    if data_preprocessor is not None:
+        cfg.setdefault('data_preprocessor', copy.deepcopy(data_preprocessor))
+    if library is not None and osp.exists(library):
+        check_arch_in_library(arch, library, '')
+    model = MODELS.build(cfg)
+    apply_arch(model, copy.deepcopy(arch), 'DonnaModel.arch')
+    return model
 
 
 def check_arch_in_library(arch: Dict[str, dict], library: str,

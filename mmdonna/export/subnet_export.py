@@ -85,8 +85,17 @@ def student_config(teacher_model_cfg: dict, space: SearchSpace,
     (``backbone``, ``neck``, ...) replaced by a :class:`DonnaBackbone` over
     it (its arch: that component's blocks)."""
     arch = arch_spec(space, code, 0)
+    comps = split_components(space.paths)
+    if not all(has_type(teacher_model_cfg.get(c)) for c in comps):
+        # a component its parent builds from a type-less dict (a DETR's
+        # encoder): the whole model, its blocks replaced after it is built
+        return dict(
+            type='mmdonna.DonnaModel',
+            base=scoped(teacher_model_cfg, scope),
+            arch=arch,
+            library=library)
     student = copy.deepcopy(teacher_model_cfg)
-    for comp, rels in split_components(space.paths).items():
+    for comp, rels in comps.items():
         student[comp] = dict(
             type='mmdonna.DonnaBackbone',
             base=scoped(teacher_model_cfg[comp], scope),
@@ -97,6 +106,21 @@ def student_config(teacher_model_cfg: dict, space: SearchSpace,
     return student
 
 
+def has_type(cfg) -> bool:
+    """Whether a component config is built through a registry (a dict with
+    a ``type``), so a :class:`DonnaBackbone` can take its place."""
+    return isinstance(cfg, dict) and 'type' in cfg
+
+
+def searched_prefix(student: nn.Module, comp: str) -> str:
+    """Where the teacher's component ``comp`` lives in an exported
+    student: ``'<comp>.base.'`` in its :class:`DonnaBackbone`, or
+    ``'<comp>.'`` in a :func:`DonnaModel` (the teacher's own names)."""
+    owner = student.get_submodule(comp)
+    return f'{comp}.base.' if hasattr(owner, 'arch') and hasattr(
+        owner, 'base') else f'{comp}.'
+
+
 @torch.no_grad()
 def assemble_weights(student: nn.Module, teacher: nn.Module,
                      space: SearchSpace, code: Sequence[int],
@@ -105,10 +129,10 @@ def assemble_weights(student: nn.Module, teacher: nn.Module,
     weights inside them (in every searched component). Every student tensor
     has a source and every teacher tensor a target."""
     comps = split_components(space.paths)
+    prefix = {c: searched_prefix(student, c) for c in comps}
     for block, idx in zip(space.blocks, space.check_code(code)):
         comp, rel = block.path.split('.', 1)
-        base = student.get_submodule(comp).base
-        base.get_submodule(rel).load_state_dict(
+        student.get_submodule(prefix[comp] + rel).load_state_dict(
             option_module(block.path, idx).state_dict())
     cut = tuple(p + '.' for p in space.paths)
     renamed = {}
@@ -116,9 +140,9 @@ def assemble_weights(student: nn.Module, teacher: nn.Module,
         if k.startswith(cut):
             continue
         comp, _, rest = k.partition('.')
-        renamed[f'{comp}.base.{rest}' if comp in comps else k] = v
+        renamed[prefix[comp] + rest if comp in comps else k] = v
     missing, unexpected = student.load_state_dict(renamed, strict=False)
-    own = tuple(f'{comp}.base.{rel}.' for comp, rels in comps.items()
+    own = tuple(f'{prefix[comp]}{rel}.' for comp, rels in comps.items()
                 for rel in rels)
     stray = [k for k in missing if not k.startswith(own)]
     if stray or unexpected:

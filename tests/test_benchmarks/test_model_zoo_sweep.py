@@ -1,10 +1,10 @@
-"""benchmarks/model_zoo_sweep.py on three entries, in its own process as a
+"""benchmarks/model_zoo_sweep.py on four entries, in its own process as a
 user runs it: a shrunk stock ResNet-18 classifier, RetinaNet-R50 detector
-(cut in its backbone and its FPN, exported as two DonnaBackbones) and
-Swin-T (cut at Swin blocks, called ``block(x, hw_shape)`` on (N, L, C)
-tokens, with the 'window_tokens' options) pass every stage. (DeiT's
-one-input token layers are covered by tests/test_supernet/
-test_token_supernet.py.)"""
+(cut in its backbone and its FPN, exported as two DonnaBackbones), Swin-T
+(cut at Swin blocks, called ``block(x, hw_shape)`` on (N, L, C) tokens, with
+the 'window_tokens' options) and DINO (cut in its backbone and a transformer
+encoder layer, exported as a DonnaModel) pass every stage. (DeiT's one-input
+token layers are covered by tests/test_supernet/test_token_supernet.py.)"""
 import json
 import os
 import os.path as osp
@@ -29,16 +29,16 @@ def sweep(*args: str) -> subprocess.CompletedProcess:
                           timeout=900)
 
 
-def test_model_zoo_sweep_three_entries(tmp_path):
+def test_model_zoo_sweep_four_entries(tmp_path):
     out = tmp_path / 'sweep.json'
-    proc = sweep('--only', 'resnet18,retinanet_r50,swin_tiny', '--work-dir',
-                 str(tmp_path / 'work'), '--out', str(out))
+    proc = sweep('--only', 'resnet18,retinanet_r50,swin_tiny,dino_r50',
+                 '--work-dir', str(tmp_path / 'work'), '--out', str(out))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     last = proc.stdout.strip().splitlines()[-1]
     m = re.fullmatch(r'RESULT passed=(\d+)/(\d+)', last)
-    assert m and (int(m[1]), int(m[2])) == (3, 3), last
+    assert m and (int(m[1]), int(m[2])) == (4, 4), last
     results = {r['name']: r for r in json.loads(out.read_text())['results']}
-    for name in ('resnet18', 'retinanet_r50', 'swin_tiny'):
+    for name in ('resnet18', 'retinanet_r50', 'swin_tiny', 'dino_r50'):
         r = results[name]
         assert set(r['status'].values()) == {'pass'}, r
         assert r['error'] is None
@@ -59,6 +59,14 @@ def test_model_zoo_sweep_three_entries(tmp_path):
             assert student[comp].library_prefix == comp + '.'
             assert list(student[comp].arch) == arch
         assert student.neck.base.type == 'mmdet.FPN'
+    # DINO's encoder layer (called with positional encodings, masks and
+    # reference points) is searched; the detector builds its encoder from a
+    # type-less dict, so the subnets are whole DonnaModels of the DINO
+    for py in (tmp_path / 'work' / 'dino_r50' / 'subnets').glob('*.py'):
+        student = Config.fromfile(str(py)).model.student
+        assert student.type == 'mmdonna.DonnaModel', py
+        assert student.base.type == 'mmdet.DINO'
+        assert list(student.arch) == ['backbone.layer3', 'encoder.layers.0']
     # Swin's exported subnets replace its blocks by token options
     subnets = tmp_path / 'work' / 'swin_tiny' / 'subnets'
     exported = ''.join(p.read_text() for p in subnets.glob('*.py'))

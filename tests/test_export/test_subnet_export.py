@@ -116,6 +116,41 @@ def test_backbone_and_neck_export_as_two_donna_backbones(retinanet, tmp_path):
         assert torch.equal(v, state[k]), k
 
 
+def test_a_type_less_component_exports_the_whole_model(retinanet):
+    """A component its parent builds from a type-less dict (a DETR's
+    encoder) cannot be replaced in the config: the subnet is a DonnaModel,
+    the teacher's own class with its blocks replaced after it is built."""
+    supernet, teacher_cfg = retinanet['supernet'], retinanet['teacher_cfg']
+    code = [0, 1, 0]
+    model_cfg = teacher_cfg.model.to_dict()
+    assert student_config(
+        model_cfg, supernet.space, code, None,
+        'mmdet')['backbone']['type'] == 'mmdonna.DonnaBackbone'
+    typeless = copy.deepcopy(model_cfg)
+    typeless['neck'].pop('type')  # as DINO's encoder = dict(num_layers=...)
+    cfg = student_config(typeless, supernet.space, code, None, 'mmdet')
+    assert cfg['type'] == 'mmdonna.DonnaModel'
+    assert list(cfg['arch']) == DET_BLOCKS
+    assert cfg['base']['type'] == 'mmdet.RetinaNet'
+    # built from the (typed) teacher config: the teacher's class and keys
+    cfg['base'] = dict(model_cfg, type='mmdet.RetinaNet')
+    student = MODELS.build(copy.deepcopy(cfg))
+    assert type(student) is type(supernet.teacher)
+    assert type(student.neck.fpn_convs[0]).__name__ == 'MBConv'
+    state = assemble_weights(student, supernet.teacher, supernet.space, code,
+                             supernet.export_option)
+    assert set(state) == set(student.state_dict())
+    assert any(k.startswith('neck.fpn_convs.0.') for k in state)
+    student.eval()
+    assembled = supernet.assemble(code).eval()
+    x = torch.randn(2, 3, IMG, IMG, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        want, got = tensor_call(assembled, x), tensor_call(student, x)
+    want, got = torch.cat([t.flatten() for t in _flat(want)
+                           ]), torch.cat([t.flatten() for t in _flat(got)])
+    assert want.numel() > 0 and torch.equal(want, got)
+
+
 def test_backbone_and_neck_finetune_together(retinanet, tmp_path):
     # one KD step of the exported detector on generated shapes: detection
     # and distillation losses, the searched blocks of both components learn
