@@ -61,6 +61,31 @@ def _blocks_hint(module: nn.Module, path: str) -> str:
     return ''
 
 
+def check_channels_first(module: nn.Module, x, where: str) -> None:
+    """Refuse, in one line, a cut point fed a channels-last 4-D tensor
+    (N, H, W, C): its first layer with weights works on the last axis (an
+    ``nn.Linear`` or a LayerNorm over C = W, not over dim 1), as inside a
+    ConvNeXt block after its permute. Options take NCHW feature maps."""
+    if not isinstance(x, torch.Tensor) or x.dim() != 4 or \
+            x.shape[1] == x.shape[-1]:
+        return
+    first = next((m for m in module.modules()
+                  if next(m.parameters(recurse=False), None) is not None),
+                 None)
+    last = None
+    if isinstance(first, nn.Linear):
+        last = first.in_features
+    elif isinstance(first, nn.LayerNorm) and len(first.normalized_shape) == 1:
+        last = first.normalized_shape[0]
+    if last is not None and last == x.shape[-1]:
+        raise SearchSpaceError(
+            f'{where} receives a channels-last (N, H, W, C) tensor '
+            f'{tuple(x.shape)} (its {type(first).__name__} works on the last '
+            f'axis, C={last}): cut points take NCHW feature maps; cut at the '
+            f'module around it that takes and returns NCHW (e.g. the whole '
+            f'block)')
+
+
 @MODELS.register_module()
 class DonnaSupernet(BaseModel):
     """A frozen teacher plus the student options of every block.
@@ -181,6 +206,7 @@ class DonnaSupernet(BaseModel):
             x, y = feats[b.path]
             where = f'model.blocks[{i}].path={b.path!r}'
             in_shape = shape_of(x, where, 'receives')
+            check_channels_first(self._modules_at[b.path], x, where)
             try:
                 out_shape = shape_of(y, where)
             except SearchSpaceError as e:
