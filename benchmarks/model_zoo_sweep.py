@@ -117,8 +117,8 @@ ENTRIES: Dict[str, dict] = dict(
     swin_tiny=_e(
         'cls',
         'mmpretrain::swin_transformer/swin-tiny_16xb64_in1k.py',
-        # a Swin stage returns (x, hw_shape): cut at its blocks, called
-        # block(x, hw_shape) on (N, L, C) tokens
+        # its blocks, called block(x, hw_shape) on (N, L, C) tokens (its
+        # stages, returning (x, hw_shape), pass too)
         ['backbone.stages.1.blocks.0', 'backbone.stages.2.blocks.0'],
         options='window_tokens',
         backbone=dict(

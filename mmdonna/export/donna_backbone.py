@@ -12,6 +12,10 @@ from mmdonna.registry import MODELS
 from mmdonna.search_space import (build_block, get_submodule,
                                   is_teacher_option, set_submodule)
 from mmdonna.search_space.builder import LAYOUTS, SearchSpaceError
+from mmdonna.search_space.extra_inputs import (check_extra_outputs,
+                                               keep_teacher_children,
+                                               named_inputs_only,
+                                               pass_through_outputs)
 
 
 @MODELS.register_module()
@@ -37,7 +41,12 @@ class DonnaBackbone(BaseModule):
             whose output is s times its input in H and W adds
             ``upsample=s``, stride 1, and its option is followed by the
             upsampler its ``upsample`` key names, see
-            :func:`mmdonna.search_space.build_block`); the option
+            :func:`mmdonna.search_space.build_block`; a block that returns
+            ``(y, *inputs passed through)``, a Swin stage, adds
+            ``extra_outputs``, which inputs, and its option returns them
+            too; ``teacher_children`` names children of the base's block
+            its parent runs, a Swin stage's ``downsample``, which the option
+            keeps); the option
             ``dict(type='Teacher')`` keeps the base's own block.
         library (str, optional): ``block_library.json`` the arch was searched
             in; when given and present, every block and option must be in it.
@@ -96,16 +105,17 @@ def apply_arch(base: nn.Module,
     :class:`DonnaBackbone`) into ``base``, in place; the teacher option keeps
     the base's block. Errors name ``key[path]``."""
     for path, spec in arch.items():
-        get_submodule(base, path, key)
+        own = get_submodule(base, path, key)
         unknown = set(spec) - {
             'option', 'in_channels', 'out_channels', 'stride', 'layout',
-            'upsample'
+            'upsample', 'extra_outputs', 'teacher_children'
         }
         if unknown or 'option' not in spec:
             raise SearchSpaceError(
                 f'{key}[{path!r}] needs keys option, '
                 f'in_channels, out_channels, stride (and optionally '
-                f'layout, upsample); got {sorted(spec)}')
+                f'layout, upsample, extra_outputs, teacher_children); got '
+                f'{sorted(spec)}')
         upsample = spec.get('upsample', 1)
         if not (isinstance(upsample, int) and upsample >= 1 and
                 (upsample == 1 or spec.get('stride') == 1)):
@@ -116,6 +126,8 @@ def apply_arch(base: nn.Module,
         if spec.get('layout', 'nchw') not in LAYOUTS:
             raise SearchSpaceError(f'{key}[{path!r}].layout='
                                    f'{spec["layout"]!r}; use one of {LAYOUTS}')
+        extra_outputs = check_extra_outputs(
+            spec.get('extra_outputs', []), f'{key}[{path!r}].extra_outputs')
         if is_teacher_option(spec['option']):
             continue  # the base's own block, kept as it is
         module = build_block(
@@ -125,7 +137,18 @@ def apply_arch(base: nn.Module,
             spec['stride'],
             path,
             upsample=upsample)
-        set_submodule(base, path, module)
+        children = spec.get('teacher_children', [])
+        if not (isinstance(children, list) and all(
+                isinstance(n, str) and n in own._modules for n in children)):
+            raise SearchSpaceError(
+                f'{key}[{path!r}].teacher_children={children!r}: name '
+                f'children of the base block {type(own).__name__} '
+                f'({list(own._modules)}); export the subnet again')
+        # a family taking extra inputs ignores those it does not name (a
+        # Swin stage's do_downsample)
+        module = keep_teacher_children(
+            named_inputs_only(module), own, children)
+        set_submodule(base, path, pass_through_outputs(module, extra_outputs))
 
 
 @MODELS.register_module()

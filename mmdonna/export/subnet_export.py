@@ -61,7 +61,9 @@ def arch_spec(space: SearchSpace, code: Sequence[int],
               prefix_len: int) -> Dict[str, dict]:
     """``DonnaBackbone.arch`` for one code (a token block's spec says
     ``layout='tokens'``: C of its (N, L, C) tokens, stride 1; a block that
-    upsamples by s says ``upsample=s``, stride 1)."""
+    upsamples by s says ``upsample=s``, stride 1; one returning
+    ``(y, *inputs passed through)`` says which in ``extra_outputs``; one
+    whose children its parent runs names them in ``teacher_children``)."""
     arch = {}
     for block, idx in zip(space.blocks, space.check_code(code)):
         stride, upsample = infer_scale(block.in_shape, block.out_shape)
@@ -74,6 +76,10 @@ def arch_spec(space: SearchSpace, code: Sequence[int],
             spec['upsample'] = upsample
         if block.layout != 'nchw':
             spec['layout'] = block.layout
+        if block.extra_outputs:  # returns (y, *inputs passed through)
+            spec['extra_outputs'] = [list(m) for m in block.extra_outputs]
+        if block.teacher_children:  # kept from the base's block
+            spec['teacher_children'] = list(block.teacher_children)
         arch[block.path[prefix_len:]] = spec
     return arch
 

@@ -59,7 +59,8 @@ def _timed_block(teacher: nn.Module,
             spec.path,
             index,
             check=False,
-            teacher_block=block)
+            teacher_block=block,
+            extra=spec.extra_inputs)
     return with_extra_inputs(block, spec.extra_inputs)
 
 

@@ -24,6 +24,15 @@ class BlockSpec:
             (a Swin block's ``hw_shape``); every option gets it. Serialised
             by :meth:`ExtraInputs.describe` (a space read back from JSON
             keeps non-tensor values only). Defaults to none.
+        extra_outputs (list): For a block returning a tuple
+            ``(y, *items)`` whose items are extra inputs passed through (a
+            Swin stage's ``(x, hw_shape)``): per item, the input it is,
+            ``['args', i]`` or ``['kwargs', name]``. Defaults to [] (one
+            output).
+        teacher_children (list[str]): Children of the teacher block that
+            its parent runs outside the block's forward (a Swin stage's
+            ``downsample``): an option keeps them in an assembled or
+            exported model. Defaults to [].
     """
     path: str
     options: List[dict]
@@ -32,6 +41,8 @@ class BlockSpec:
     weight_sharing: bool = False
     extra: dict = field(default_factory=dict)
     extra_inputs: ExtraInputs = field(default_factory=ExtraInputs.none)
+    extra_outputs: List[list] = field(default_factory=list)
+    teacher_children: List[str] = field(default_factory=list)
 
     @property
     def layout(self) -> str:
@@ -48,6 +59,10 @@ class BlockSpec:
             weight_sharing=self.weight_sharing)
         if not self.extra_inputs.empty:  # one-input blocks: as before
             d['extra_inputs'] = self.extra_inputs.describe()
+        if self.extra_outputs:  # one-output blocks: as before
+            d['extra_outputs'] = [list(m) for m in self.extra_outputs]
+        if self.teacher_children:
+            d['teacher_children'] = list(self.teacher_children)
         return d
 
     @classmethod
@@ -58,4 +73,6 @@ class BlockSpec:
             in_shape=tuple(d['in_shape']) if d.get('in_shape') else None,
             out_shape=tuple(d['out_shape']) if d.get('out_shape') else None,
             weight_sharing=bool(d.get('weight_sharing', False)),
-            extra_inputs=ExtraInputs.from_description(d.get('extra_inputs')))
+            extra_inputs=ExtraInputs.from_description(d.get('extra_inputs')),
+            extra_outputs=[list(m) for m in d.get('extra_outputs', [])],
+            teacher_children=list(d.get('teacher_children', [])))

@@ -9,7 +9,7 @@ from torch import nn
 
 from mmdonna.registry import MODELS
 from mmdonna.utils.block_capture import ExtraInputs
-from .extra_inputs import ignore_extra_inputs
+from .extra_inputs import ignore_extra_inputs, named_inputs_only
 from .upsample_block import UPSAMPLE_MODES, UpsampleBlock, upsample_channels
 
 
@@ -201,6 +201,8 @@ def build_option(option: dict,
         raise SearchSpaceError(f'block {block!r}: {e}') from None
     module = build_block(option, channels_of(in_shape), channels_of(out_shape),
                          stride, block, index, upsample)
+    if extra is not None:  # drop inputs a family does not name
+        named_inputs_only(module, extra)
     if check:
         try:
             out = _dummy_forward(module, in_shape, extra)

@@ -7,7 +7,9 @@ import torch
 from torch import nn
 
 from mmdonna.search_space import (SearchSpace, build_option, get_submodule,
-                                  set_submodule)
+                                  is_teacher_option, set_submodule)
+from mmdonna.search_space.extra_inputs import (keep_teacher_children,
+                                               pass_through_outputs)
 from mmdonna.utils.model_call import tensor_call
 
 
@@ -35,7 +37,12 @@ def build_arch_model(
     arch: Union[Sequence[int], Dict[str, dict]],
     option_module: Optional[Callable[[str, int],
                                      nn.Module]] = None) -> nn.Module:
-    """Deep-copy ``teacher`` and put the chosen option at every cut point.
+    """Deep-copy ``teacher`` and put the chosen option at every cut point
+    (at a block returning ``(y, *passed-through inputs)``, an option other
+    than the teacher's returns them too, see
+    :func:`mmdonna.search_space.extra_inputs.pass_through_outputs`; it
+    keeps the teacher block's children its parent runs, a Swin stage's
+    ``downsample``).
 
     Args:
         teacher (nn.Module): The teacher model (left untouched).
@@ -62,6 +69,12 @@ def build_arch_model(
                 block.path,
                 idx,
                 check=False,
-                teacher_block=get_submodule(teacher, block.path))
+                teacher_block=get_submodule(teacher, block.path),
+                extra=block.extra_inputs)
+        if not is_teacher_option(block.options[idx]):
+            module = pass_through_outputs(module, block.extra_outputs)
+            module = keep_teacher_children(module,
+                                           get_submodule(teacher, block.path),
+                                           block.teacher_children)
         set_submodule(model, block.path, module)
     return model

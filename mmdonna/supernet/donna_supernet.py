@@ -14,9 +14,12 @@ from mmdonna.distill import nsr
 from mmdonna.distill.nsr_loss import check_form
 from mmdonna.registry import MODELS
 from mmdonna.search_space import (BlockSpec, SearchSpace, get_submodule,
-                                  shape_of, with_teacher_option)
+                                  is_teacher_option, shape_of,
+                                  with_teacher_option)
 from mmdonna.search_space.builder import (SearchSpaceError, channel_dim,
                                           infer_stride)
+from mmdonna.search_space.extra_inputs import (extra_outputs_of,
+                                               keep_teacher_children)
 from mmdonna.utils import latest_checkpoint
 from mmdonna.utils.block_capture import BlockCapture
 from mmdonna.utils.model_call import tensor_call
@@ -51,8 +54,8 @@ def check_component(teacher: nn.Module, paths: Sequence[str],
 
 
 def _blocks_hint(module: nn.Module, path: str) -> str:
-    """For a module holding a list of blocks (a Swin stage, which returns
-    ``(x, hw_shape)``): where to cut instead (``<path>.blocks.0``); else
+    """For a module holding a list of blocks (a stage whose output cannot
+    be a cut point's): where to cut instead (``<path>.blocks.0``); else
     ''."""
     for name, child in module.named_children():
         if isinstance(child, (nn.ModuleList, nn.Sequential)) and len(child):
@@ -86,6 +89,40 @@ def check_channels_first(module: nn.Module, x, where: str) -> None:
             f'block)')
 
 
+class _ChildrenRunOutside:
+    """While active, record the children of each cut point that run outside
+    its forward (``names[path]``): a Swin stage's ``downsample``, which
+    ``SwinTransformer`` runs after the stage."""
+
+    def __init__(self, modules: Dict[str, nn.Module]):
+        self.modules = modules
+        self.names: Dict[str, List[str]] = {p: [] for p in modules}
+        self._inside = set()
+
+    def __enter__(self) -> '_ChildrenRunOutside':
+        self._handles = []
+        for path, module in self.modules.items():
+            self._handles += [
+                module.register_forward_pre_hook(
+                    lambda m, a, p=path: self._inside.add(p)),
+                module.register_forward_hook(
+                    lambda m, a, o, p=path: self._inside.discard(p))
+            ]
+            for name, child in module.named_children():
+                self._handles.append(
+                    child.register_forward_hook(
+                        lambda m, a, o, p=path, n=name: self._ran(p, n)))
+        return self
+
+    def _ran(self, path: str, name: str) -> None:
+        if path not in self._inside and name not in self.names[path]:
+            self.names[path].append(name)
+
+    def __exit__(self, *exc) -> None:
+        for h in self._handles:
+            h.remove()
+
+
 @MODELS.register_module()
 class DonnaSupernet(BaseModel):
     """A frozen teacher plus the student options of every block.
@@ -103,6 +140,11 @@ class DonnaSupernet(BaseModel):
     ``block(x, hw_shape)``), are recorded with it (``BlockIO.extra``, and as
     the shape probe saw them in ``BlockSpec.extra_inputs``) and every option
     is called with them (see :mod:`mmdonna.search_space.extra_inputs`).
+    A cut point may return a tuple ``(y, *items)`` whose items are extra
+    inputs passed through (a Swin stage returns ``(x, hw_shape)``): BKD,
+    the library and the LUT use ``y``; the items' inputs are kept in
+    ``BlockSpec.extra_outputs`` and the options of an assembled or exported
+    model return them too.
 
     Args:
         teacher (dict): Config of the teacher model (any mm model whose
@@ -198,8 +240,8 @@ class DonnaSupernet(BaseModel):
         # Shapes and execution order from one dummy forward, run to the
         # end so a cut point that runs again later is refused (training
         # stops after the last cut point)
-        probe = BlockCapture(self.teacher, self._modules_at)
-        with torch.no_grad():
+        probe = BlockCapture(self.teacher, self._modules_at, split_tuples=True)
+        with torch.no_grad(), _ChildrenRunOutside(self._modules_at) as out:
             feats = probe(torch.zeros(1, *self.input_shape), to_end=True)
         specs = []
         for i, b in enumerate(space.blocks):
@@ -209,6 +251,8 @@ class DonnaSupernet(BaseModel):
             check_channels_first(self._modules_at[b.path], x, where)
             try:
                 out_shape = shape_of(y, where)
+                extra_outputs = extra_outputs_of(feats[b.path].extra_outputs,
+                                                 feats[b.path].extra, where)
             except SearchSpaceError as e:
                 raise SearchSpaceError(
                     f'{e}{_blocks_hint(self._modules_at[b.path], b.path)}'
@@ -224,7 +268,12 @@ class DonnaSupernet(BaseModel):
                     in_shape=in_shape,
                     out_shape=out_shape,
                     weight_sharing=b.weight_sharing,
-                    extra_inputs=feats[b.path].extra))
+                    extra_inputs=feats[b.path].extra,
+                    extra_outputs=extra_outputs,
+                    # only at a tuple cut point (a Swin stage), whose
+                    # parent may run its children (its downsample)
+                    teacher_children=out.names[b.path]
+                    if extra_outputs else []))
         order = probe.order
         if order != space.paths:
             raise SearchSpaceError(
@@ -281,7 +330,8 @@ class DonnaSupernet(BaseModel):
             data_samples: Optional[list] = None) -> Dict[str, tuple]:
         """{path: BlockIO(block input, block output)} from one teacher pass
         that stops after the last cut point; ``BlockIO.extra`` holds the
-        block's other inputs, which its options get too."""
+        block's other inputs, which its options get too; the output of a
+        block returning ``(y, *passed-through inputs)`` is ``y``."""
         return self.capture(inputs, data_samples)
 
     def _train_indices(self, trainable: List[int],
@@ -318,8 +368,15 @@ class DonnaSupernet(BaseModel):
         return losses
 
     def export_option(self, path: str, index: int) -> nn.Module:
-        """Standalone module of one option with its BKD weights."""
-        return self.block_options(path).export(index)
+        """Standalone module of one option with its BKD weights (and the
+        teacher block's children its parent runs, see
+        ``BlockSpec.teacher_children``)."""
+        module = self.block_options(path).export(index)
+        spec = self.space.blocks[self.space.paths.index(path)]
+        if is_teacher_option(spec.options[index]):
+            return module
+        return keep_teacher_children(module, self._modules_at[path],
+                                     spec.teacher_children)
 
     def assemble(self, code: Sequence[int]) -> nn.Module:
         """The whole network of one architecture: a copy of the teacher

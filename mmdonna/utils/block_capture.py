@@ -70,12 +70,35 @@ def _describe(value: Any) -> Any:
 
 class BlockIO(tuple):
     """``(block input, block output)`` of one cut point, with the rest of
-    its call in :attr:`extra` (:class:`ExtraInputs`)."""
+    its call in :attr:`extra` (:class:`ExtraInputs`) and, for a block that
+    returns a tuple ``(main output, *items)`` (a Swin stage's
+    ``(x, hw_shape)``) captured with ``split_tuples``, the output is the
+    main one and :attr:`extra_outputs` the other items."""
 
-    def __new__(cls, x, y, extra: Optional[ExtraInputs] = None):
+    def __new__(cls,
+                x,
+                y,
+                extra: Optional[ExtraInputs] = None,
+                extra_outputs: tuple = ()):
         self = super().__new__(cls, (x, y))
         self.extra = extra if extra is not None else ExtraInputs.none()
+        self.extra_outputs = tuple(extra_outputs)
         return self
+
+
+def split_output(y) -> tuple:
+    """``(main, others)``: the first item and the other items of a tuple
+    or list output whose first item is a tensor; ``(y, ())`` otherwise."""
+    if isinstance(y, (tuple, list)) and len(y) > 1 and \
+            isinstance(y[0], torch.Tensor):
+        return y[0], tuple(y[1:])
+    return y, ()
+
+
+def main_output(y):
+    """The main output of a block (the first item of a tuple
+    ``(tensor, *passed-through inputs)``, see :func:`split_output`)."""
+    return split_output(y)[0]
 
 
 class WithExtraInputs(nn.Module):
@@ -96,7 +119,9 @@ class WithExtraInputs(nn.Module):
         self.train(module.training)
 
     def forward(self, x: torch.Tensor):
-        return self.extra.call(self.module, x)
+        # a block returning (y, *passed-through inputs): y (an ONNX graph
+        # cannot output python values)
+        return main_output(self.extra.call(self.module, x))
 
 
 def with_extra_inputs(module: nn.Module,
@@ -122,11 +147,19 @@ class BlockCapture:
     Args:
         model (nn.Module): The teacher.
         modules (dict[str, nn.Module]): Cut-point path -> module.
+        split_tuples (bool): Record the first item of a tuple output
+            ``(tensor, *items)`` as the output and the items in
+            ``BlockIO.extra_outputs`` (:func:`split_output`).
+            Defaults to False (the output as returned).
     """
 
-    def __init__(self, model: nn.Module, modules: Dict[str, nn.Module]):
+    def __init__(self,
+                 model: nn.Module,
+                 modules: Dict[str, nn.Module],
+                 split_tuples: bool = False):
         self.model = model
         self.modules = modules
+        self.split_tuples = split_tuples
 
     def __call__(self,
                  inputs: torch.Tensor,
@@ -166,7 +199,10 @@ class BlockCapture:
                     first = next(iter(rest), None)
                     x = rest.pop(first) if first is not None else None
                     extra = ExtraInputs((), rest)
-                record[path] = BlockIO(x, output, extra)
+                others = ()
+                if self.split_tuples:
+                    output, others = split_output(output)
+                record[path] = BlockIO(x, output, extra, others)
                 self.num_inputs[path] = len(args) + len(kwargs)
                 self.order.append(path)
                 if len(record) == len(self.modules) and not to_end:

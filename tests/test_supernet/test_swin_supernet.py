@@ -5,8 +5,8 @@ every option gets it (the window-attention and conv-mixer families use it,
 the others ignore it), BKD trains every option, the library scores them,
 the latency LUT times them alone with ``hw_shape`` as a constant, and the
 assembled network and the exported ``DonnaBackbone`` agree with the BKD
-weights loaded strictly. A Swin stage (it returns a tuple) is refused in
-one line that points at its blocks."""
+weights loaded strictly. Swin stages as cut points (they return
+``(x, hw_shape)``): test_tuple_outputs.py."""
 import numpy as np
 import onnxruntime as ort
 import pytest
@@ -20,7 +20,7 @@ from mmdonna.latency import FlopsEstimator, LatencyLUT
 from mmdonna.latency.onnx_export import export_onnx
 from mmdonna.library import module_cost, score_block_library
 from mmdonna.registry import MODELS
-from mmdonna.search_space import SearchSpace, SearchSpaceError, option_set
+from mmdonna.search_space import SearchSpace, option_set
 from mmdonna.supernet.latency_forward import LatencyForward
 from mmdonna.utils.block_capture import with_extra_inputs
 
@@ -203,15 +203,6 @@ def test_one_option_exports_to_onnx_with_hw_shape_as_a_constant(supernet):
         np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-4)
         assert module_cost(module.module, spec.in_shape,
                            spec.extra_inputs)['flops'] > 0
-
-
-def test_a_swin_stage_is_refused_in_one_line_naming_its_blocks():
-    with pytest.raises(SearchSpaceError) as e:
-        build_swin_supernet(['backbone.stages.1'])
-    msg = str(e.value)
-    assert "model.blocks[0].path='backbone.stages.1' outputs a tuple" in msg
-    assert "'backbone.stages.1.blocks.0'" in msg
-    assert '\n' not in msg
 
 
 def test_latency_lut_times_each_option_alone_with_hw_shape(supernet):

@@ -31,9 +31,9 @@ def resnet18():
         stem_channels=8)
 
 
-def capture(model, paths):
+def capture(model, paths, **kwargs):
     modules = {p: model.get_submodule(p) for p in paths}
-    probe = BlockCapture(model, modules)
+    probe = BlockCapture(model, modules, **kwargs)
     with torch.no_grad():
         return probe, probe(torch.zeros(1, 3, 32, 32))
 
@@ -64,7 +64,13 @@ def test_a_swin_stage_takes_three_inputs():
     assert io[0].dim() == 3  # (N, L, C) tokens
     assert io.extra.args == ((4, 4), )
     assert io.extra.kwargs == {'do_downsample': False}  # out_after_downsample
-    assert isinstance(io[1], tuple)  # (x, hw_shape): not a cut point
+    assert isinstance(io[1], tuple)  # (x, hw_shape), as returned
+    assert io[1][1] == (4, 4) and io.extra_outputs == ()
+    # split_tuples (the supernet's): x, and hw_shape passed through
+    probe, feats = capture(swin(), ['backbone.stages.1'], split_tuples=True)
+    io = feats['backbone.stages.1']
+    assert isinstance(io[1], torch.Tensor) and io[1].dim() == 3
+    assert io.extra_outputs == ((4, 4), )
 
 
 def test_swin_blocks_keep_hw_shape_for_their_options():
