@@ -23,6 +23,17 @@ def _check_tokens(name: str, in_channels: int, out_channels: int,
             f'out_channels={out_channels}, stride={stride}')
 
 
+def _check_heads(name: str, num_heads: int, channels: int) -> None:
+    if num_heads < 1 or channels % num_heads:
+        raise ValueError(f'{name} num_heads={num_heads} must be >= 1 and '
+                         f'divide the channels C={channels}')
+
+
+def _check_mlp_ratio(name: str, mlp_ratio: float) -> None:
+    if mlp_ratio <= 0:
+        raise ValueError(f'{name} mlp_ratio={mlp_ratio} must be > 0')
+
+
 def _mlp(dim: int, mlp_ratio: float, act: str) -> nn.Module:
     hidden = max(1, int(round(dim * mlp_ratio)))
     return nn.Sequential(
@@ -61,13 +72,8 @@ class TokenAttention(BaseModule):
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         _check_tokens('TokenAttention', in_channels, out_channels, stride)
-        if num_heads < 1 or in_channels % num_heads:
-            raise ValueError(
-                f'TokenAttention num_heads={num_heads} must be >= 1 and '
-                f'divide the channels C={in_channels}')
-        if mlp_ratio <= 0:
-            raise ValueError(f'TokenAttention mlp_ratio={mlp_ratio} must be '
-                             f'> 0')
+        _check_heads('TokenAttention', num_heads, in_channels)
+        _check_mlp_ratio('TokenAttention', mlp_ratio)
         self.norm1 = nn.LayerNorm(in_channels)
         self.attn = _SelfAttention(in_channels, num_heads)
         self.norm2 = nn.LayerNorm(in_channels)
@@ -103,8 +109,7 @@ class TokenMLP(BaseModule):
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         _check_tokens('TokenMLP', in_channels, out_channels, stride)
-        if mlp_ratio <= 0:
-            raise ValueError(f'TokenMLP mlp_ratio={mlp_ratio} must be > 0')
+        _check_mlp_ratio('TokenMLP', mlp_ratio)
         self.norm = nn.LayerNorm(in_channels)
         self.mlp = _mlp(in_channels, mlp_ratio, act)
 
@@ -191,15 +196,11 @@ class TokenWindowAttention(BaseModule):
         super().__init__(init_cfg=init_cfg)
         name = 'TokenWindowAttention'
         _check_tokens(name, in_channels, out_channels, stride)
-        if num_heads < 1 or in_channels % num_heads:
-            raise ValueError(
-                f'{name} num_heads={num_heads} must be >= 1 and divide the '
-                f'channels C={in_channels}')
+        _check_heads(name, num_heads, in_channels)
         if window_size < 1:
             raise ValueError(f'{name} window_size={window_size} must be '
                              f'>= 1')
-        if mlp_ratio <= 0:
-            raise ValueError(f'{name} mlp_ratio={mlp_ratio} must be > 0')
+        _check_mlp_ratio(name, mlp_ratio)
         self.window_size = window_size
         self.norm1 = nn.LayerNorm(in_channels)
         self.attn = _SelfAttention(in_channels, num_heads)
@@ -265,9 +266,7 @@ class TokenConvMixer(BaseModule):
         if kernel < 1 or kernel % 2 == 0:
             raise ValueError(f'TokenConvMixer kernel={kernel} must be odd '
                              f'and >= 1')
-        if mlp_ratio <= 0:
-            raise ValueError(f'TokenConvMixer mlp_ratio={mlp_ratio} must '
-                             f'be > 0')
+        _check_mlp_ratio('TokenConvMixer', mlp_ratio)
         self.norm1 = nn.LayerNorm(in_channels)
         self.conv = nn.Conv2d(
             in_channels,
