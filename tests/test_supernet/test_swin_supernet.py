@@ -23,6 +23,7 @@ from mmdonna.registry import MODELS
 from mmdonna.search_space import SearchSpace, option_set
 from mmdonna.supernet.latency_forward import LatencyForward
 from mmdonna.utils.block_capture import with_extra_inputs
+from .bkd_checks import assert_bkd_step_trains_every_option
 
 PATHS = ['backbone.stages.1.blocks.0', 'backbone.stages.2.blocks.0']
 OPTIONS = option_set('window_tokens')
@@ -111,22 +112,7 @@ def test_bkd_trains_every_option_with_hw_shape(supernet):
         # the teacher option is the Swin block itself, called (x, hw_shape)
         with torch.no_grad():
             assert torch.equal(opts(x, len(opts) - 1, io.extra), y)
-    supernet.train()
-    supernet.zero_grad()
-    losses = supernet.loss(inputs)
-    assert set(losses) == {'loss_block0', 'loss_block1'}
-    assert all(torch.isfinite(v) for v in losses.values())
-    sum(losses.values()).backward()
-    for b in supernet.space.blocks:
-        opts = supernet.block_options(b.path)
-        for j in opts.trainable:
-            grads = [
-                p.grad for m in opts.option_modules(j) for p in m.parameters()
-            ]
-            assert grads and all(g is not None for g in grads), (b.path, j)
-            assert any(float(g.abs().sum()) > 0 for g in grads), (b.path, j)
-    supernet.zero_grad()
-    supernet.eval()
+    assert_bkd_step_trains_every_option(supernet, inputs)
 
 
 def test_window_options_use_hw_shape_the_others_ignore_it(supernet):

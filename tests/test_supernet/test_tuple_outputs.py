@@ -22,6 +22,7 @@ from mmdonna.registry import MODELS
 from mmdonna.search_space import SearchSpace, SearchSpaceError
 from mmdonna.search_space.extra_inputs import extra_outputs_of
 from mmdonna.utils.block_capture import ExtraInputs, with_extra_inputs
+from .bkd_checks import assert_bkd_step_trains_every_option
 from .test_swin_supernet import TYPES, _data, build_swin_supernet, swin_teacher
 
 PATHS = ['backbone.stages.1', 'backbone.stages.2']
@@ -72,22 +73,7 @@ def test_bkd_on_the_main_output(supernet):
             assert torch.equal(want, y)
             for j in opts.trainable:  # the others give one tensor
                 assert opts(x, j, io.extra).shape == y.shape
-    supernet.train()
-    supernet.zero_grad()
-    losses = supernet.loss(inputs)
-    assert set(losses) == {'loss_block0', 'loss_block1'}
-    assert all(torch.isfinite(v) for v in losses.values())
-    sum(losses.values()).backward()
-    for b in supernet.space.blocks:
-        opts = supernet.block_options(b.path)
-        for j in opts.trainable:
-            grads = [
-                p.grad for m in opts.option_modules(j) for p in m.parameters()
-            ]
-            assert grads and all(g is not None for g in grads), (b.path, j)
-            assert any(float(g.abs().sum()) > 0 for g in grads), (b.path, j)
-    supernet.zero_grad()
-    supernet.eval()
+    assert_bkd_step_trains_every_option(supernet, inputs)
 
 
 @pytest.mark.parametrize('code', [[2, 4], [6, 7], [7, 7]])
