@@ -100,12 +100,7 @@ def test_backbone_and_neck_export_as_two_donna_backbones(retinanet, tmp_path):
     assembled = supernet.assemble(code)
     student.eval()
     assembled.eval()
-    x = torch.randn(2, 3, IMG, IMG, generator=torch.Generator().manual_seed(1))
-    with torch.no_grad():
-        want, got = tensor_call(assembled, x), tensor_call(student, x)
-    want, got = torch.cat([t.flatten() for t in _flat(want)
-                           ]), torch.cat([t.flatten() for t in _flat(got)])
-    assert want.numel() > 0 and torch.equal(want, got)
+    assert_same_outputs(assembled, student)
     # finetuning distils the FPN levels through the neck's DonnaBackbone
     levels = [(d.student, d.teacher) for d in cfg.model.distill]
     assert levels[0] == ('neck.base.fpn_convs.0', 'neck.fpn_convs.0')
@@ -143,12 +138,7 @@ def test_a_type_less_component_exports_the_whole_model(retinanet):
     assert any(k.startswith('neck.fpn_convs.0.') for k in state)
     student.eval()
     assembled = supernet.assemble(code).eval()
-    x = torch.randn(2, 3, IMG, IMG, generator=torch.Generator().manual_seed(1))
-    with torch.no_grad():
-        want, got = tensor_call(assembled, x), tensor_call(student, x)
-    want, got = torch.cat([t.flatten() for t in _flat(want)
-                           ]), torch.cat([t.flatten() for t in _flat(got)])
-    assert want.numel() > 0 and torch.equal(want, got)
+    assert_same_outputs(assembled, student)
 
 
 def test_backbone_and_neck_finetune_together(retinanet, tmp_path):
@@ -207,6 +197,16 @@ def test_weight_assembly_accounts_for_every_tensor(retinanet):
     with pytest.raises(RuntimeError, match=r"source \['neck.base.extra'\]"):
         assemble_weights(student, supernet.teacher, space, code,
                          supernet.export_option)
+
+
+def assert_same_outputs(assembled, student) -> None:
+    """The two detectors give bit-equal raw outputs on one random batch."""
+    x = torch.randn(2, 3, IMG, IMG, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        want, got = tensor_call(assembled, x), tensor_call(student, x)
+    want, got = torch.cat([t.flatten() for t in _flat(want)
+                           ]), torch.cat([t.flatten() for t in _flat(got)])
+    assert want.numel() > 0 and torch.equal(want, got)
 
 
 def _flat(out):
