@@ -139,18 +139,37 @@ def first_epoch(acc, target):
     return None
 
 
+def epochs_to(means: dict, level: float):
+    """The fewest epochs after which some schedule's mean curve (over
+    seeds) reaches ``level``: ``(epochs, schedule)``, or ``(None, None)``
+    when none does. ``means`` maps a schedule length to its mean curve."""
+    best = (None, None)
+    for length in sorted(means):
+        e = first_epoch(means[length], level)
+        if e is not None and (best[0] is None or e < best[0]):
+            best = (e, length)
+    return best
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--config', default=CFG)
     parser.add_argument('--work-dir', default='work_dirs/finetune_speedup')
-    parser.add_argument('--epochs', type=int, default=6)
+    parser.add_argument(
+        '--schedules',
+        type=int,
+        nargs='+',
+        default=[1, 2, 4, 8, 16],
+        help='schedule lengths in epochs, each a whole cosine schedule run '
+        'by both arms (the longest gives the from-scratch level)')
     parser.add_argument('--seeds', type=int, default=3)
     parser.add_argument('--out', help='write the report as JSON here')
     parser.add_argument(
         '--quick',
         action='store_true',
-        help='smoke run: 4-epoch teacher, 1-epoch BKD, a coarse front, 2 '
-        'finetune epochs, 2 seeds, 256 training and 128 validation images')
+        help='smoke run: 4-epoch teacher, 1-epoch BKD, a coarse front, '
+        'schedules of 1 and 2 epochs, 2 seeds, 256 training and 128 '
+        'validation images')
     args = parser.parse_args()
     import mmdonna  # noqa: F401
     from mmdonna.stages import run_stages
@@ -161,12 +180,16 @@ def main():
     cfg.donna.finetune.models = None
     num_train = None
     if args.quick:
-        args.epochs, args.seeds, num_train = 2, 2, 256
+        args.schedules, args.seeds, num_train = [1, 2], 2, 256
         cfg.merge_from_dict(QUICK)
         cfg.merge_from_dict({
             'donna.rerank.enabled': False,
             'donna.search.hardware_in_the_loop': False
         })
+    schedules = sorted(set(args.schedules))
+    if schedules[0] < 1:
+        raise SystemExit(f'--schedules {args.schedules}: lengths are '
+                         f'epochs >= 1')
     root = args.work_dir
     subnets = sorted(glob.glob(osp.join(root, 'subnets', '*.py')))
     if not subnets:
@@ -176,10 +199,12 @@ def main():
     name = osp.splitext(osp.basename(sub))[0]
     out_dir = osp.join(root, 'speedup')
     state_file = osp.join(out_dir, 'state.json')
+    # curves are kept per schedule: another list of schedules keeps the
+    # finished ones
     digest = config_hash(
         dict(
+            curves='per schedule',
             subnet=name,
-            epochs=args.epochs,
             num_train=num_train,
             weights=osp.getmtime(sub[:-3] + '.pth')))
     state = dict(config_hash=digest, curves={a: {} for a in ARMS})
@@ -189,67 +214,96 @@ def main():
         if old.get('config_hash') == digest:
             state = old
     bkd_pth = Config.fromfile(sub).model.student_checkpoint
-    for s in range(args.seeds):
-        for arm in ARMS:
-            if str(s) in state['curves'][arm]:
-                continue
-            ckpt = bkd_pth
-            if arm == 'scratch':
-                ckpt = osp.abspath(osp.join(out_dir, f'scratch_s{s}.pth'))
-                n = scratch_checkpoint(sub, ckpt, s)
-                state['num_reinitialised_tensors'] = n
-            acc = curve(sub, osp.join(out_dir, f'{arm}_s{s}'), args.epochs, s,
-                        ckpt, num_train)
-            state['curves'][arm][str(s)] = acc
-            atomic_write_json(state_file, state)
-            print(
-                f'{arm} seed {s}: ' + ' '.join(f'{a:.1f}' for a in acc),
-                flush=True)
+    for length in schedules:
+        for s in range(args.seeds):
+            for arm in ARMS:
+                done = state['curves'][arm].setdefault(str(length), {})
+                if str(s) in done:
+                    continue
+                ckpt = bkd_pth
+                if arm == 'scratch':
+                    ckpt = osp.abspath(osp.join(out_dir, f'scratch_s{s}.pth'))
+                    n = scratch_checkpoint(sub, ckpt, s)
+                    state['num_reinitialised_tensors'] = n
+                acc = curve(sub, osp.join(out_dir, f'{arm}_e{length}_s{s}'),
+                            length, s, ckpt, num_train)
+                done[str(s)] = acc
+                atomic_write_json(state_file, state)
+                print(
+                    f'{arm} {length}-epoch schedule, seed {s}: ' +
+                    ' '.join(f'{a:.1f}' for a in acc),
+                    flush=True)
 
     # ---- report ----------------------------------------------------------
     seeds = [str(s) for s in range(args.seeds)]
     curves = {
-        a: np.array([state['curves'][a][s] for s in seeds])
+        a: {
+            e: np.array([state['curves'][a][str(e)][s] for s in seeds])
+            for e in schedules
+        }
         for a in ARMS
     }
-    mean = {a: c.mean(0) for a, c in curves.items()}
-    scratch_final = float(mean['scratch'][-1])
+    means = {
+        a: {
+            e: c.mean(0)
+            for e, c in cs.items()
+        }
+        for a, cs in curves.items()
+    }
+    longest = schedules[-1]
+    scratch_final = float(means['scratch'][longest][-1])
     targets = dict(
         top1_90=90.0, top1_95=95.0, scratch_final_mean=scratch_final)
     report = dict(
         task=args.config,
         architecture=name,
-        epochs=args.epochs,
+        schedules=schedules,
         seeds=args.seeds,
         num_train=num_train,
         num_reinitialised_tensors=state.get('num_reinitialised_tensors'),
-        epochs_to='first epoch where the mean over seeds reaches the level',
+        epochs_to='fewest epochs after which the mean over seeds of some '
+        'schedule reaches the level (an epoch inside a longer schedule '
+        'counts)',
         targets=targets)
     for a in ARMS:
         report[a] = dict(
-            mean=mean[a].tolist(),
-            std=curves[a].std(0).tolist(),
-            min=curves[a].min(0).tolist(),
-            max=curves[a].max(0).tolist(),
-            per_seed=curves[a].tolist(),
-            epochs_to={
-                k: first_epoch(mean[a], t)
-                for k, t in targets.items()
-            })
+            schedules={
+                str(e):
+                dict(
+                    mean=c.mean(0).tolist(),
+                    std=c.std(0).tolist(),
+                    min=c.min(0).tolist(),
+                    max=c.max(0).tolist(),
+                    per_seed=c.tolist())
+                for e, c in curves[a].items()
+            },
+            final_mean={
+                str(e): float(m[-1])
+                for e, m in means[a].items()
+            },
+            epochs_to={},
+            schedule_of={})
+        for k, t in targets.items():
+            e, length = epochs_to(means[a], t)
+            report[a]['epochs_to'][k] = e
+            report[a]['schedule_of'][k] = length
     report['runtime_s'] = time.time() - t0
     if args.out:
         atomic_write_json(args.out, report)
-    print(f'architecture {name}; top-1 per epoch, mean (min-max) over '
-          f'{args.seeds} seeds')
-    for a in ARMS:
-        r = report[a]
-        print(f'  {a:8s}' +
-              ' '.join(f'{m:.1f} ({lo:.1f}-{hi:.1f})'
-                       for m, lo, hi in zip(r['mean'], r['min'], r['max'])))
+    print(f'architecture {name}; top-1 per epoch of each schedule, mean '
+          f'(min-max) over {args.seeds} seeds')
+    for e in schedules:
+        for a in ARMS:
+            r = report[a]['schedules'][str(e)]
+            print(f'  {e:3d} ep {a:8s}' + ' '.join(
+                f'{m:.1f} ({lo:.1f}-{hi:.1f})'
+                for m, lo, hi in zip(r['mean'], r['min'], r['max'])))
     for k, t in targets.items():
-        print(f'epochs to {t:.1f} % ({k}, seed mean): bkd '
-              f'{report["bkd"]["epochs_to"][k]}, scratch '
-              f'{report["scratch"]["epochs_to"][k]}')
+        parts = [
+            f'{a} {report[a]["epochs_to"][k]} (of the '
+            f'{report[a]["schedule_of"][k]}-epoch schedule)' for a in ARMS
+        ]
+        print(f'epochs to {t:.1f} % ({k}, seed mean): ' + ', '.join(parts))
     print(f'runtime {report["runtime_s"]:.0f} s')
     to = {a: report[a]['epochs_to']['scratch_final_mean'] for a in ARMS}
     print(f'RESULT epochs_to_scratch_accuracy bkd={to["bkd"]} '

@@ -33,8 +33,11 @@ latency``; the hypervolume (pymoo) of each set's mean points is taken
 against the task's reference point ``REF`` (printed), and per seed for the
 spread. ``latency_at_equal_quality`` is the median over found models of the
 found latency / the scaled family's latency interpolated at the same mean
-quality (found models above the best scaled member use its latency: in the
-baseline's favour; found models below the weakest one are left out).
+quality: a found model better than the best scaled member uses that
+member's latency (an upper bound of its ratio, in the baseline's favour), a
+found model worse than the fastest member uses the fastest one's latency (a
+lower bound, in the found model's favour); the printed line before the
+RESULT line says how many of each.
 
 Writes ``<work_dir>/<task>/results.json`` (resumable: one atomic write per
 finished finetune or measurement), ``pareto_vs_baselines_<task>.png`` and,
@@ -255,8 +258,9 @@ def hypervolume(points: np.ndarray, ref) -> float:
 
 def interp_latency(q: float, scaled: list):
     """The scaled family's latency at quality ``q`` on its front (linear
-    between members); the best member's latency above it, None below the
-    weakest."""
+    between members); the best member's latency above it, the fastest
+    member's below the fastest one's quality (both bounds: see
+    ``summarise``)."""
     pts = sorted((s['quality'], s['latency']) for s in scaled)
     front, best = [], -np.inf
     for qq, lat in sorted(pts, key=lambda p: p[1]):  # by latency
@@ -265,8 +269,8 @@ def interp_latency(q: float, scaled: list):
             best = qq
     qs = np.array([p[0] for p in front])
     ls = np.array([p[1] for p in front])
-    if q < qs[0]:
-        return None
+    if q <= qs[0]:
+        return float(ls[0])
     if q >= qs[-1]:
         return float(ls[-1])
     return float(np.interp(q, qs, ls))
@@ -338,21 +342,27 @@ def summarise(state: dict, seeds: int, teacher_q: float, teacher_ms: float,
     lat_ratio = {}
     for budget in ('scaled_equal', 'scaled_same'):
         scaled = [m for m in models.values() if m['set'] == budget]
-        r, above = [], 0
+        r, above, below = [], 0, 0
         if scaled:
             best = max(m['quality'] for m in scaled)
+            fastest = min(scaled, key=lambda m: m['latency'])['quality']
             for m in found:
-                s = interp_latency(m['quality'], scaled)
-                if s:
-                    r.append(m['latency'] / s)
-                    above += m['quality'] > best
+                r.append(m['latency'] / interp_latency(m['quality'], scaled))
+                above += m['quality'] > best
+                below += m['quality'] < fastest
         lat_ratio[budget] = dict(
             median=float(np.median(r)) if r else None,
             ratios=r,
             compared=len(r),
             # better than every scaled member: compared with the best one's
-            # latency (a bound in the baseline's favour)
+            # latency, an upper bound of the ratio (in the baseline's
+            # favour: a bigger member might reach that quality later)
             above_best_scaled=above,
+            # worse than the fastest scaled member: compared with its
+            # latency, a lower bound of the ratio (in the found
+            # model's favour: a smaller member might reach that quality
+            # faster)
+            below_fastest_scaled=below,
             found=len(found))
     return dict(
         models=models,
@@ -707,7 +717,10 @@ def main():
     lq = summary['latency_at_equal_quality']
     print(f'latency_at_equal_quality: {lq["compared"]} of {lq["found"]} '
           f'found models compared, {lq["above_best_scaled"]} of them better '
-          f'than every scaled member (compared with its latency)')
+          f'than every scaled member (compared with the best one\'s latency: '
+          f'an upper bound), {lq["below_fastest_scaled"]} worse than the '
+          f'fastest scaled member (compared with its latency: a lower '
+          f'bound)')
     print(
         f'RESULT {report["task"]} hv_vs_scaled={fmt(summary["hv_vs_scaled"])}'
         f' hv_vs_random={fmt(summary["hv_vs_random"])} '
