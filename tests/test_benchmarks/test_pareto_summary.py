@@ -88,3 +88,36 @@ def test_hv_ratio_per_seed(pvb):
     r = s['hv_vs_random']
     assert r['mean_points'] == pytest.approx(0.85 / 0.8)
     assert r['per_seed'] == pytest.approx([0.9 / 0.8, 1.0])
+
+
+def test_merge_results_takes_missing_seeds_of_same_models(pvb, tmp_path):
+    import json
+    mine = dict(
+        config_hash='h',
+        models=dict(
+            a=dict(
+                set='scaled_equal', knobs={'k': 1}, length=9, seeds={'0':
+                                                                     1.0}),
+            b=dict(set='found', code=[0, 1], seeds={})))
+    other = dict(
+        config_hash='h',
+        models=dict(
+            # seed 0 is kept as it is here, seed 1 is taken
+            a=dict(
+                set='scaled_equal',
+                knobs={'k': 1},
+                length=9,
+                seeds={
+                    '0': 5.0,
+                    '1': 2.0
+                }),
+            # another architecture under the same name: nothing taken
+            b=dict(set='found', code=[1, 1], seeds={'0': 3.0})))
+    path = tmp_path / 'other.json'
+    path.write_text(json.dumps(other))
+    assert pvb.merge_results(mine, str(path)) == 1
+    assert mine['models']['a']['seeds'] == {'0': 1.0, '1': 2.0}
+    assert mine['models']['b']['seeds'] == {}
+    path.write_text(json.dumps(dict(other, config_hash='x')))
+    with pytest.raises(SystemExit, match='other settings'):
+        pvb.merge_results(mine, str(path))
